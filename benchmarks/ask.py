@@ -1,0 +1,105 @@
+"""Answer-engine benchmark: prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/ask.py [--questions benchmarks/questions.jsonl]
+
+Measures, on the bundled guide and model:
+- index build time (embedding every chunk, writing the FAISS file and manifest);
+- time from process start to first answer, for a fresh `mentor ask` process with the index
+  already on disk (the normal case) and with no index (first run ever);
+- warm `MentorService.ask` latency p50/p95/p99 over every question of the set (each asked
+  once, so the query-embedding cache never hits);
+- peak RSS of this process and of the `mentor ask` child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def first_answer_seconds(data_dir: Path) -> float:
+    mentor = shutil.which("mentor", path=str(Path(sys.executable).parent)) or "mentor"
+    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    subprocess.run(
+        [mentor, "ask", "How long does Phase 2 take?"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", default=str(ROOT / "benchmarks" / "questions.jsonl"))
+    args = parser.parse_args()
+    questions = [json.loads(line)["q"] for line in open(args.questions) if line.strip()]
+
+    from bot.services.mentor import MentorService
+    from knowledge.chunking import chunk_documents
+    from knowledge.content import load_guide
+    from knowledge.embedder import SentenceTransformerEmbedder
+    from knowledge.engine import load_knowledge
+    from knowledge.store import IndexStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        started = time.perf_counter()
+        embedder = SentenceTransformerEmbedder()
+        model_load = time.perf_counter() - started
+
+        guide = load_guide()
+        chunks = chunk_documents(guide.documents)
+        started = time.perf_counter()
+        IndexStore(tmp_path / "index").build(embedder, guide.content_hash, chunks)
+        build = time.perf_counter() - started
+
+        cold_no_index = first_answer_seconds(tmp_path / "fresh")
+        cold_runs = [first_answer_seconds(tmp_path) for _ in range(3)]
+        child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+        kb = load_knowledge(tmp_path / "index", embedder=embedder)
+        mentor = MentorService(kb.retriever, kb.guide)
+        mentor.ask("warm-up question about docker")
+        latencies = []
+        for question in questions:
+            started = time.perf_counter()
+            mentor.ask(question)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"guide: {len(guide.documents)} files, {len(chunks)} chunks")
+    print(f"model load (in process): {model_load:.2f} s")
+    print(f"index build: {build:.2f} s")
+    print(f"process start to first answer, index on disk: median {statistics.median(cold_runs):.2f} s")
+    print(f"process start to first answer, no index yet: {cold_no_index:.2f} s")
+    print(
+        f"warm ask latency over {len(latencies)} questions: p50 {percentile(latencies, 50):.1f} ms, "
+        f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
+    )
+    print(f"peak RSS: benchmark process {rss_mb:.0f} MB, `mentor ask` process {child_rss_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""MLE Mentor: the application layer (CLI, console chat, Discord bot, services)."""

@@ -1,0 +1,186 @@
+"""The `mentor` command line: ask, chat, index build, start.
+
+Contract kept exactly for other tools: `mentor ask --jsonl` writes one JSON object per input
+line on stdout, in order, flushed; everything else (logs, progress, library chatter) goes to
+stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from tqdm import tqdm
+
+from bot.container import build_knowledge, build_mentor
+from bot.services.mentor import Answer, MentorService
+from bot.settings import Settings
+from knowledge.content import GuideError
+from knowledge.embedder import EmbedderError
+from knowledge.store import ProgressCallback
+
+log = logging.getLogger("mentor")
+FAILED_ANSWER = "Sorry, something went wrong while answering that one. It has been logged."
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _phase(value: str) -> int:
+    try:
+        phase = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {value!r}") from None
+    if phase not in (0, 1, 2, 3):
+        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {phase}")
+    return phase
+
+
+def progress_bar(desc: str) -> ProgressCallback:
+    """A tqdm bar on stderr, created lazily: a cached index never shows one."""
+    bar: tqdm | None = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _load_mentor(settings: Settings) -> MentorService:
+    # Library output during model load must never reach stdout (the JSONL channel).
+    with contextlib.redirect_stdout(sys.stderr):
+        return build_mentor(build_knowledge(settings, progress=progress_bar("embedding guide")))
+
+
+def render(answer: Answer) -> str:
+    return answer.text
+
+
+def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int | None) -> int:
+    """One JSON line out per line in, whatever the line holds."""
+    count = 0
+    for line in stdin:
+        question = line.rstrip("\r\n")
+        try:
+            payload = mentor.ask(question, phase=phase).to_json()
+        except Exception:
+            log.exception("failed to answer line %d", count + 1)
+            payload = {"question": question, "answer": FAILED_ANSWER, "confident": False, "sources": []}
+        stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        stdout.flush()
+        count += 1
+    return count
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.jsonl and not args.question:
+        print("mentor ask: give a QUESTION, or --jsonl to read questions from stdin", file=sys.stderr)
+        return 2
+    mentor = _load_mentor(settings)
+    if args.jsonl:
+        # Undecodable bytes become U+FFFD instead of killing the stream mid-batch.
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        ask_jsonl(mentor, sys.stdin, sys.stdout, args.phase)
+        return 0
+    print(render(mentor.ask(" ".join(args.question), phase=args.phase)))
+    return 0
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console.repl import run_console
+
+    print("Loading the guide and the embedding model…", file=sys.stderr)
+    mentor = _load_mentor(settings)
+    return run_console(mentor, phase=args.phase)
+
+
+def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
+    with contextlib.redirect_stdout(sys.stderr):
+        knowledge = build_knowledge(settings, rebuild=True, progress=progress_bar("embedding guide"))
+    manifest = knowledge.manifest
+    print(
+        f"Index built in {manifest.build_seconds:.2f}s: {manifest.chunk_count} chunks, "
+        f"{manifest.row_count} vectors of {manifest.dimension} dims ({manifest.model_id}) "
+        f"in {settings.index_dir}"
+    )
+    return 0
+
+
+def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.token:
+        return cmd_run(settings, args)
+    print("DISCORD_TOKEN is not set: starting the offline console chat.", file=sys.stderr)
+    args.phase = None
+    return cmd_chat(settings, args)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.token:
+        print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
+        return 2
+    print(
+        "mentor run: the Discord bot is not part of this build yet; use `mentor chat` for the "
+        "offline console.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mentor", description="MLE Mentor: study companion.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question from the guide")
+    ask.add_argument("question", nargs="*", help="the question (omit with --jsonl)")
+    ask.add_argument("--jsonl", action="store_true", help="read questions from stdin, JSON out")
+    ask.add_argument("--phase", type=_phase, help="the asker's roadmap phase (0-3)")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = sub.add_parser("chat", help="offline console chat")
+    chat.add_argument("--phase", type=_phase, help=argparse.SUPPRESS)
+    chat.set_defaults(handler=cmd_chat)
+
+    index = sub.add_parser("index", help="manage the retrieval index")
+    index_sub = index.add_subparsers(dest="index_command", required=True)
+    index_sub.add_parser("build", help="rebuild the index now").set_defaults(handler=cmd_index_build)
+
+    sub.add_parser("start", help="the bot with DISCORD_TOKEN, else the console").set_defaults(
+        handler=cmd_start
+    )
+    sub.add_parser("run", help="run the Discord bot").set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    try:
+        return int(args.handler(settings, args) or 0)
+    except (EmbedderError, GuideError) as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

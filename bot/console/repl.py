@@ -1,0 +1,77 @@
+"""The offline console chat: the same services as the bot, on stdin/stdout.
+
+Lines starting with `/` are commands; anything else is a question for the guide. The loop
+takes `read`/`write` callables so tests drive it without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.services.mentor import MentorService
+
+Reader = Callable[[str], str]
+Writer = Callable[[str], None]
+PROMPT = "you> "
+BANNER = (
+    "MLE Mentor, offline console. Ask a question about becoming an ML engineer, "
+    "or type /help for commands and /quit to leave."
+)
+
+
+class Console:
+    def __init__(self, mentor: MentorService, *, phase: int | None = None) -> None:
+        self.mentor = mentor
+        self.phase = phase
+        self.commands: dict[str, tuple[Callable[[str], str], str]] = {
+            "/help": (self._help, "/help — list the commands"),
+            "/quit": (self._quit, "/quit — leave the chat (also /exit or Ctrl-D)"),
+            "/exit": (self._quit, ""),
+        }
+        self.running = True
+
+    def _help(self, _args: str) -> str:
+        lines = [text for _, text in self.commands.values() if text]
+        lines.append("Anything else is a question for the guide.")
+        return "\n".join(lines)
+
+    def _quit(self, _args: str) -> str:
+        self.running = False
+        return "Bye, and keep studying!"
+
+    def handle(self, line: str) -> str | None:
+        """The reply to one input line (None for a blank line)."""
+        line = line.strip()
+        if not line:
+            return None
+        if line.startswith("/"):
+            name, _, args = line.partition(" ")
+            entry = self.commands.get(name.lower())
+            if entry is None:
+                return f"Unknown command {name!r}. Type /help for the list."
+            return entry[0](args.strip())
+        return self.mentor.ask(line, phase=self.phase).text
+
+
+def run_console(
+    mentor: MentorService,
+    *,
+    phase: int | None = None,
+    read: Reader = input,
+    write: Writer = print,
+) -> int:
+    console = Console(mentor, phase=phase)
+    write(BANNER)
+    while console.running:
+        try:
+            line = read(PROMPT)
+        except EOFError:
+            write("")
+            break
+        except KeyboardInterrupt:
+            write("\n(Ctrl-C) Type /quit to leave.")
+            continue
+        reply = console.handle(line)
+        if reply:
+            write(f"mentor> {reply}\n")
+    return 0

@@ -1,0 +1,170 @@
+"""The answer engine as a plain service: question in, `Answer` out.
+
+The CLI, the console chat and the Discord cogs all call `MentorService.ask`, so behaviour
+(cleaning, declining, citing, phase hints) is written once and tested once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.services.mentor_text import (
+    MAX_QUESTION_CHARS,
+    clean_question,
+    has_words,
+    small_talk,
+    trim_passage,
+)
+from knowledge.confidence import ConfidencePolicy
+from knowledge.content import Guide
+from knowledge.retriever import Hit, HybridRetriever
+
+ANSWER_LIMIT = 1_000
+CLOSEST_SECTIONS = 3
+GREETING_REPLY = (
+    "Hi! I'm MLE Mentor. Ask me anything about the road to machine learning engineering: "
+    "the three-phase roadmap, prerequisites, courses, portfolio projects, salaries or timelines."
+)
+THANKS_REPLY = "You're welcome! Good luck with your studies; ask again any time."
+
+
+class AnswerKind(StrEnum):
+    ANSWER = "answer"
+    NOT_COVERED = "not_covered"
+    SMALL_TALK = "small_talk"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str
+    section: str
+    score: float
+    document: str
+    phase: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} › {self.section}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    text: str
+    confident: bool
+    sources: tuple[Source, ...]
+    kind: AnswerKind
+    phase: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `mentor ask --jsonl` wire format; other tools depend on exactly these keys."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "confident": self.confident,
+            "sources": [
+                {"title": s.title, "section": s.section, "score": round(s.score, 4)}
+                for s in self.sources
+            ],
+        }
+
+
+def phase_name(phase: int) -> str:
+    return "prerequisite" if phase == 0 else f"Phase {phase}"
+
+
+def phase_note(topic_phase: int | None, asker_phase: int | None) -> str:
+    """Where the answer sits on the roadmap, relative to the asker when we know their phase."""
+    if topic_phase is None:
+        return ""
+    where = f"this is {phase_name(topic_phase)} material"
+    if asker_phase is None or asker_phase == topic_phase:
+        return (
+            f"Roadmap: {where}."
+            if asker_phase is None
+            else f"Roadmap: {where}, right where you are."
+        )
+    if topic_phase > asker_phase:
+        return f"Roadmap: {where}; you're in {phase_name(asker_phase)}, so it comes later."
+    return f"Roadmap: {where}, a step you have already passed; worth a quick review."
+
+
+class MentorService:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        guide: Guide,
+        *,
+        policy: ConfidencePolicy | None = None,
+    ) -> None:
+        self._retriever = retriever
+        self._guide = guide
+        self._policy = policy or ConfidencePolicy()
+
+    @property
+    def guide(self) -> Guide:
+        return self._guide
+
+    def ask(self, question: str, *, phase: int | None = None) -> Answer:
+        cleaned = clean_question(question)
+        if not has_words(cleaned):
+            return self._invalid(
+                question,
+                "I didn't find a question in that message. Ask me something about becoming a "
+                "machine learning engineer, e.g. “How long is Phase 2?”",
+            )
+        if len(cleaned) > MAX_QUESTION_CHARS:
+            return self._invalid(
+                question,
+                f"That message is {len(cleaned):,} characters long; I answer questions of up to "
+                f"{MAX_QUESTION_CHARS:,} characters. Please send just the question.",
+            )
+        if (talk := small_talk(cleaned)) is not None:
+            reply = GREETING_REPLY if talk == "greeting" else THANKS_REPLY
+            return Answer(question, reply, False, (), AnswerKind.SMALL_TALK)
+
+        retrieval = self._retriever.search(cleaned, k=CLOSEST_SECTIONS + 2, phase=phase)
+        sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
+        if not self._policy.is_confident(retrieval):
+            closest = "; ".join(s.label for s in sources) or "none"
+            text = (
+                "The guide doesn't cover that, so I won't guess. I only answer from the MLE "
+                f"roadmap guide. Closest sections: {closest}."
+            )
+            return Answer(question, text, False, sources, AnswerKind.NOT_COVERED)
+        return self._compose(question, retrieval.hits, sources, phase)
+
+    def _compose(
+        self, question: str, hits: tuple[Hit, ...], sources: tuple[Source, ...], phase: int | None
+    ) -> Answer:
+        best = hits[0]
+        cited = [sources[0]]
+        runner_up = sources[1] if len(sources) > 1 else None
+        if runner_up and runner_up.document == best.chunk.document:
+            # A second section of the same page is often the rest of the answer.
+            cited.append(runner_up)
+        footer = "Source: " + "; ".join(s.label for s in cited)
+        note = phase_note(best.chunk.phase, phase)
+        if note:
+            footer += "\n" + note
+        body = trim_passage(best.chunk.text, ANSWER_LIMIT - len(footer) - 2)
+        return Answer(
+            question,
+            f"{body}\n\n{footer}",
+            True,
+            tuple(cited),
+            AnswerKind.ANSWER,
+            best.chunk.phase,
+        )
+
+    @staticmethod
+    def _source(hit: Hit) -> Source:
+        chunk = hit.chunk
+        return Source(chunk.title, chunk.section, hit.dense, chunk.document, chunk.phase)
+
+    @staticmethod
+    def _invalid(question: str, message: str) -> Answer:
+        return Answer(question, message, False, (), AnswerKind.INVALID)

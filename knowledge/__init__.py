@@ -1,0 +1,1 @@
+"""The written guide and the retrieval engine over it. Never imports discord or storage."""

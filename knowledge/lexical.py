@@ -1,0 +1,62 @@
+"""BM25 over chunk texts with the bm25s library (English stopwords, Snowball stemming).
+
+Dense embeddings blur exact names (MLflow, Evidently, SageMaker); BM25 keeps them sharp, so
+the retriever fuses both. The corpus is small, so it is rebuilt in memory at load time
+rather than persisted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+
+
+# scikit-learn's default pattern drops one-character tokens, which would make "Phase 1" and
+# "Phase 3" indistinguishable; digits and single letters are kept.
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+
+
+class LexicalIndex:
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        tokens = bm25s.tokenize(
+            list(texts),
+            stopwords="en",
+            stemmer=self._stemmer,
+            token_pattern=TOKEN_PATTERN,
+            show_progress=False,
+        )
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokens, show_progress=False)
+        self._vocab: dict[str, int] = dict(tokens.vocab)
+        self._size = len(texts)
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed, stopword-free query terms, in order."""
+        out = bm25s.tokenize(
+            [text],
+            stopwords="en",
+            stemmer=self._stemmer,
+            token_pattern=TOKEN_PATTERN,
+            return_ids=False,
+            show_progress=False,
+        )
+        return [t for t in out[0] if t]
+
+    def known_terms(self, text: str) -> list[str]:
+        return [t for t in self.terms(text) if t in self._vocab]
+
+    def scores(self, text: str) -> np.ndarray:
+        """One BM25 score per document (zeros when no query term is in the corpus)."""
+        terms = self.known_terms(text)
+        if not terms or self._size == 0:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+
+    def search(self, text: str, k: int) -> list[tuple[int, float]]:
+        scores = self.scores(text)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -1,0 +1,171 @@
+"""The on-disk dense index and its manifest; rebuilt whenever it does not match.
+
+The manifest records the model id, vector dimension, a hash of the guide plus the chunker
+version, and the chunk and row counts. An index is reused only if every field matches what
+the running process would build; anything else (a guide edit, another model, a missing or
+corrupt file) triggers a rebuild with a log line, never a crash and never a silent mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.chunking import INTRO_SECTION, Chunk
+from knowledge.content import hash_texts
+from knowledge.embedder import Embedder
+from knowledge.vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.faiss"
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    format: int
+    model_id: str
+    dimension: int
+    content_hash: str
+    chunk_count: int
+    row_count: int
+    built_at: float
+    build_seconds: float
+
+    def matches(self, other: Manifest) -> bool:
+        keys = ("format", "model_id", "dimension", "content_hash", "chunk_count", "row_count")
+        return all(getattr(self, k) == getattr(other, k) for k in keys)
+
+
+def index_rows(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
+    """Every chunk by its heading path and text, and by its heading alone.
+
+    Short questions match a descriptive heading ("Phase 2 … duration", or an FAQ question)
+    far better than a long passage, whose embedding is diluted by everything else it says.
+    """
+    ids: list[int] = []
+    texts: list[str] = []
+    for chunk in chunks:
+        ids.append(chunk.id)
+        texts.append(chunk.embedding_text())
+        if chunk.section != INTRO_SECTION:
+            ids.append(chunk.id)
+            texts.append(chunk.section)
+    return np.asarray(ids, dtype=np.int64), texts
+
+
+def content_hash(guide_hash: str, chunks: list[Chunk]) -> str:
+    """Changes whenever any indexed text changes, whatever the reason (guide or code)."""
+    _, texts = index_rows(chunks)
+    return hash_texts([("guide", guide_hash), ("rows", "\x1e".join(texts))])
+
+
+class IndexStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    @property
+    def index_path(self) -> Path:
+        return self.directory / INDEX_FILE
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST_FILE
+
+    def expected_manifest(self, embedder: Embedder, guide_hash: str, chunks: list[Chunk]) -> Manifest:
+        ids, _ = index_rows(chunks)
+        return Manifest(
+            format=FORMAT_VERSION,
+            model_id=embedder.model_id,
+            dimension=embedder.dimension,
+            content_hash=content_hash(guide_hash, chunks),
+            chunk_count=len(chunks),
+            row_count=len(ids),
+            built_at=0.0,
+            build_seconds=0.0,
+        )
+
+    def read_manifest(self) -> Manifest | None:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            return Manifest(**data)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError) as exc:
+            log.warning("index manifest %s is unreadable (%s); rebuilding", self.manifest_path, exc)
+            return None
+
+    def load_or_build(
+        self,
+        embedder: Embedder,
+        guide_hash: str,
+        chunks: list[Chunk],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[VectorIndex, Manifest]:
+        expected = self.expected_manifest(embedder, guide_hash, chunks)
+        found = self.read_manifest()
+        if found is None:
+            log.info("no usable index in %s; building it", self.directory)
+        elif not found.matches(expected):
+            changed = [
+                k
+                for k in ("format", "model_id", "dimension", "content_hash", "chunk_count")
+                if getattr(found, k) != getattr(expected, k)
+            ]
+            log.info("index in %s is stale (%s changed); rebuilding", self.directory, ", ".join(changed))
+        else:
+            try:
+                index = VectorIndex.load(self.index_path)
+            except Exception as exc:  # faiss raises RuntimeError subclasses on bad files
+                log.warning("index file %s is missing or corrupt (%s); rebuilding", self.index_path, exc)
+            else:
+                if index.size == expected.row_count and index.dimension == expected.dimension:
+                    return index, found
+                log.warning("index file %s does not match its manifest; rebuilding", self.index_path)
+        return self.build(embedder, guide_hash, chunks, progress=progress)
+
+    def build(
+        self,
+        embedder: Embedder,
+        guide_hash: str,
+        chunks: list[Chunk],
+        *,
+        progress: ProgressCallback | None = None,
+        batch_size: int = 32,
+    ) -> tuple[VectorIndex, Manifest]:
+        started = time.perf_counter()
+        ids, texts = index_rows(chunks)
+        parts: list[np.ndarray] = []
+        for start in range(0, len(texts), batch_size):
+            parts.append(embedder.embed(texts[start : start + batch_size]))
+            if progress:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
+        index = VectorIndex.build(ids, vectors)
+        manifest = Manifest(
+            **{
+                **asdict(self.expected_manifest(embedder, guide_hash, chunks)),
+                "built_at": time.time(),
+                "build_seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Index first, manifest last: a crash in between leaves a manifest that no longer
+        # matches the file, which the next load detects and rebuilds.
+        self.manifest_path.unlink(missing_ok=True)
+        index.save(self.index_path)
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
+        tmp.replace(self.manifest_path)
+        log.info("built index: %d chunks, %d rows in %.2fs", len(chunks), len(ids), manifest.build_seconds)
+        return index, manifest

@@ -1,0 +1,60 @@
+"""A FAISS inner-product index that knows only integer ids and unit vectors.
+
+Several rows may share one id (a FAQ chunk is indexed by its full text and by its question
+alone); `search` returns each id once with its best score.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class VectorIndex:
+    def __init__(self, index: faiss.Index) -> None:
+        self._index = index
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if vectors.ndim != 2 or len(ids) != len(vectors):
+            raise ValueError("ids and vectors must have the same number of rows")
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+        if len(ids):
+            index.add_with_ids(vectors, ids)
+        return cls(index)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Best-first (id, cosine) pairs for one query vector, one pair per id."""
+        if self.size == 0:
+            return []
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        # Over-fetch: duplicate rows per id would otherwise crowd out distinct ids.
+        scores, ids = self._index.search(query, min(self.size, k * 3))
+        best: dict[int, float] = {}
+        for chunk_id, score in zip(ids[0].tolist(), scores[0].tolist(), strict=True):
+            if chunk_id >= 0 and chunk_id not in best:
+                best[chunk_id] = score
+        return list(best.items())[:k]
+
+    def save(self, path: Path) -> None:
+        """Write to a temp file then rename, so a crash never leaves a half-written index."""
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        faiss.write_index(self._index, str(tmp))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        return cls(faiss.read_index(str(path)))

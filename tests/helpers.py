@@ -1,0 +1,102 @@
+"""Test doubles that behave like the real parts they replace.
+
+`HashingEmbedder` satisfies the `Embedder` protocol exactly (batch-first, float32, unit rows,
+stable model id and dimension) but is deterministic and instant: a bag of hashed word
+features, so texts sharing words are similar and unrelated texts are near-orthogonal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from knowledge.embedder import normalize_rows
+
+
+class HashingEmbedder:
+    def __init__(self, dimension: int = 256, model_id: str = "test/hashing-embedder") -> None:
+        self._dimension = dimension
+        self._model_id = model_id
+        self.calls: list[int] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self._dimension] += 1.0
+        return normalize_rows(out)
+
+
+GUIDE_FILES = {
+    "01-phase-one.md": """---
+title: "Phase 1: fundamentals"
+phase: 1
+kind: roadmap
+tags: [fundamentals]
+duration: "2–4 months"
+milestones:
+  - {id: p1-supervised, title: "Supervised learning", section: "Supervised learning"}
+---
+# Phase 1: fundamentals
+
+Phase 1 covers the core of machine learning.
+
+## Supervised learning
+
+Regression and classification with scikit-learn. Decision trees and ensembles.
+
+## Tools
+
+Use scikit-learn, NumPy, pandas and matplotlib. No GPU is needed.
+""",
+    "02-phase-three.md": """---
+title: "Phase 3: production"
+phase: 3
+kind: roadmap
+tags: [mlops]
+duration: "2–3 months"
+milestones:
+  - {id: p3-deploy, title: "Deploy a model", section: "Deployment"}
+---
+# Phase 3: production
+
+## Deployment
+
+Serve a model with FastAPI or Flask and package it with Docker.
+
+## Monitoring
+
+Detect data drift with Evidently and set up alerts.
+""",
+    "09-faq.md": """---
+title: FAQ
+phase: null
+kind: faq
+tags: [faq]
+---
+# FAQ
+
+## How much do machine learning engineers earn?
+
+Entry-level salaries start around $130K–$160K in the US.
+""",
+}
+
+
+def write_guide(directory) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in GUIDE_FILES.items():
+        (directory / name).write_text(text, encoding="utf-8")

@@ -1,0 +1,142 @@
+"""The `mentor` console script, run as a real process: the contract other tools rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+MENTOR = Path(sys.executable).parent / "mentor"
+NASTY_LINES = [
+    "How long does Phase 1 take?",
+    "",
+    "   ",
+    "docker " * 3000,  # 21,000 characters
+    "what\x00is\x07 MLOps\x1b[31m?",
+    "🚀🔥🤖",
+    "🚀 is kaggle worth it? 🤖",
+    "w\u0336\u0337h\u0338a\u0335t\u0334 is transfer learning",
+    "**What** is `MLflow` used for? > quote",
+    "@everyone @here what salary can I expect?",
+    "What's a good movie to watch tonight?",
+    "hi",
+]
+
+
+def run(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [str(MENTOR), *args], input=stdin, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("mentor-data")
+
+
+def test_jsonl_writes_one_object_per_line_in_order_and_logs_only_to_stderr(data_dir):
+    proc = run(["ask", "--jsonl"], data_dir, "".join(line + "\n" for line in NASTY_LINES))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(NASTY_LINES)
+    rows = [json.loads(line) for line in lines]  # every stdout line is JSON: no log leaked
+    for row, question in zip(rows, NASTY_LINES, strict=True):
+        assert set(row) == {"question", "answer", "confident", "sources"}
+        assert row["question"] == question
+        assert isinstance(row["answer"], str)
+        assert row["answer"]
+        assert isinstance(row["confident"], bool)
+        for source in row["sources"]:
+            assert isinstance(source["title"], str)
+            assert isinstance(source["section"], str)
+            assert isinstance(source["score"], float)
+    by_q = dict(zip(NASTY_LINES, rows, strict=True))
+    assert by_q["How long does Phase 1 take?"]["confident"]
+    assert "2–4 months" in by_q["How long does Phase 1 take?"]["answer"]
+    assert not by_q[""]["confident"]
+    assert "characters" in by_q["docker " * 3000]["answer"]
+    assert not by_q["What's a good movie to watch tonight?"]["confident"]
+    assert by_q["🚀 is kaggle worth it? 🤖"]["confident"]
+    assert by_q["w\u0336\u0337h\u0338a\u0335t\u0334 is transfer learning"]["confident"]
+    assert "@everyone" not in by_q["@everyone @here what salary can I expect?"]["answer"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_jsonl_survives_invalid_utf8_and_a_missing_final_newline(data_dir):
+    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [str(MENTOR), "ask", "--jsonl"],
+        input=b"is docker needed?\n\xff\xfe broken bytes\nlast line without newline",
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.decode().splitlines()) == 3
+
+
+def test_single_question_prints_a_readable_answer(data_dir):
+    proc = run(["ask", "Do I need a computer science degree?"], data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert not proc.stdout.lstrip().startswith("{")
+    assert "degree" in proc.stdout.lower()
+    assert "Source:" in proc.stdout
+
+
+def test_ask_without_a_question_explains_usage(data_dir):
+    proc = run(["ask"], data_dir)
+    assert proc.returncode == 2
+    assert "give a QUESTION" in proc.stderr
+
+
+def test_bad_phase_is_a_clear_argument_error(data_dir):
+    proc = run(["ask", "--phase", "7", "hello"], data_dir)
+    assert proc.returncode == 2
+    assert "phase must be 0, 1, 2 or 3" in proc.stderr
+
+
+def test_console_chat_answers_and_quits(data_dir):
+    proc = run(["chat"], data_dir, "/help\nWhat is MLflow used for?\n/nonsense\n/quit\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "/quit" in proc.stdout
+    assert "MLflow" in proc.stdout
+    assert "Unknown command '/nonsense'" in proc.stdout
+    assert "Bye" in proc.stdout
+
+
+def test_index_build_reports_what_it_built(data_dir):
+    proc = run(["index", "build"], data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "Index built" in proc.stdout
+    assert (data_dir / "index" / "index.faiss").exists()
+    manifest = json.loads((data_dir / "index" / "manifest.json").read_text())
+    assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384
+
+
+def test_unloadable_model_setting_fails_with_a_clear_message(tmp_path):
+    env_dir = tmp_path / "data"
+    env = {
+        **os.environ,
+        "MENTOR_DATA_DIR": str(env_dir),
+        "MENTOR_MODEL": "some-org/not-a-cached-model",
+        "HF_HUB_OFFLINE": "1",
+    }
+    proc = subprocess.run(
+        [str(MENTOR), "ask", "hello there friend"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "Could not load the embedding model 'some-org/not-a-cached-model' offline" in proc.stderr
+    assert "MENTOR_MODEL" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,94 @@
+"""The on-disk index is reused only when it matches, and repaired when it does not."""
+
+import json
+import logging
+
+import pytest
+
+from knowledge.chunking import chunk_documents
+from knowledge.content import load_guide
+from knowledge.store import IndexStore
+from tests.helpers import HashingEmbedder, write_guide
+
+
+@pytest.fixture
+def guide_dir(tmp_path):
+    write_guide(tmp_path / "guide")
+    return tmp_path / "guide"
+
+
+def load(store, embedder, guide_dir):
+    guide = load_guide(guide_dir)
+    return store.load_or_build(embedder, guide.content_hash, chunk_documents(guide.documents))
+
+
+def test_first_load_builds_then_reuses_without_embedding(tmp_path, guide_dir):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    index, manifest = load(store, embedder, guide_dir)
+    assert store.index_path.exists()
+    assert manifest.chunk_count == 6
+    assert manifest.row_count == 11  # five headings are indexed on their own as well (not the intro)
+    assert index.size == 11
+    embedded = sum(embedder.calls)
+
+    again, manifest_again = load(store, embedder, guide_dir)
+    assert sum(embedder.calls) == embedded
+    assert manifest_again == manifest
+    assert again.size == 11
+
+
+def test_guide_edit_triggers_rebuild(tmp_path, guide_dir, caplog):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    faq = guide_dir / "09-faq.md"
+    faq.write_text(faq.read_text() + "\n## Is Kaggle useful?\n\nYes, study winning solutions.\n")
+    with caplog.at_level(logging.INFO, logger="knowledge.store"):
+        _, manifest = load(store, embedder, guide_dir)
+    assert "stale" in caplog.text
+    assert "content_hash" in caplog.text
+    assert manifest.chunk_count == 7
+
+
+def test_model_change_triggers_rebuild(tmp_path, guide_dir, caplog):
+    store = IndexStore(tmp_path / "index")
+    load(store, HashingEmbedder(), guide_dir)
+    with caplog.at_level(logging.INFO, logger="knowledge.store"):
+        _, manifest = load(store, HashingEmbedder(dimension=64, model_id="other"), guide_dir)
+    assert "model_id" in caplog.text
+    assert manifest.model_id == "other"
+    assert manifest.dimension == 64
+
+
+def test_corrupt_index_file_is_rebuilt_with_a_log_line(tmp_path, guide_dir, caplog):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    store.index_path.write_bytes(b"definitely not faiss")
+    with caplog.at_level(logging.WARNING, logger="knowledge.store"):
+        index, _ = load(store, embedder, guide_dir)
+    assert "corrupt" in caplog.text
+    assert index.size == 11
+
+
+def test_missing_index_file_is_rebuilt(tmp_path, guide_dir, caplog):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    store.index_path.unlink()
+    with caplog.at_level(logging.WARNING, logger="knowledge.store"):
+        index, _ = load(store, embedder, guide_dir)
+    assert index.size == 11
+    assert store.index_path.exists()
+
+
+def test_garbage_manifest_is_rebuilt(tmp_path, guide_dir):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    store.manifest_path.write_text("{not json")
+    calls = sum(embedder.calls)
+    load(store, embedder, guide_dir)
+    assert sum(embedder.calls) > calls
+    assert json.loads(store.manifest_path.read_text())["chunk_count"] == 6
