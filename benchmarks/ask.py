@@ -53,7 +53,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default=str(ROOT / "benchmarks" / "questions.jsonl"))
     args = parser.parse_args()
-    questions = [json.loads(line)["q"] for line in open(args.questions) if line.strip()]
+    lines = Path(args.questions).read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["q"] for line in lines if line.strip()]
 
     from bot.services.mentor import MentorService
     from knowledge.chunking import chunk_documents
@@ -91,13 +92,18 @@ def main() -> int:
     print(f"guide: {len(guide.documents)} files, {len(chunks)} chunks")
     print(f"model load (in process): {model_load:.2f} s")
     print(f"index build: {build:.2f} s")
-    print(f"process start to first answer, index on disk: median {statistics.median(cold_runs):.2f} s")
-    print(f"process start to first answer, no index yet: {cold_no_index:.2f} s")
     print(
-        f"warm ask latency over {len(latencies)} questions: p50 {percentile(latencies, 50):.1f} ms, "
-        f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
+        f"process start to first answer, index on disk: median {statistics.median(cold_runs):.2f} s"
     )
-    print(f"peak RSS: benchmark process {rss_mb:.0f} MB, `mentor ask` process {child_rss_mb:.0f} MB")
+    print(f"process start to first answer, no index yet: {cold_no_index:.2f} s")
+    p50, p95, p99 = (percentile(latencies, p) for p in (50, 95, 99))
+    print(
+        f"warm ask latency over {len(latencies)} questions: "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+    )
+    print(
+        f"peak RSS: benchmark process {rss_mb:.0f} MB, `mentor ask` process {child_rss_mb:.0f} MB"
+    )
     return 0
 
 

@@ -28,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bot.services.mentor import MentorService  # noqa: E402
 from knowledge.confidence import ConfidencePolicy  # noqa: E402
 from knowledge.engine import load_knowledge  # noqa: E402
+from knowledge.query import QueryExpander, load_glossary  # noqa: E402
 from knowledge.retriever import HybridRetriever  # noqa: E402
 
 ALWAYS = ConfidencePolicy(strong_dense=-1.0, min_dense=-1.0, min_coverage=0.0)
@@ -50,7 +51,8 @@ class Outcome:
 
 
 def load_cases(path: str) -> list[Case]:
-    rows = [json.loads(line) for line in open(path) if line.strip()]
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     return [Case(r["id"], r["kind"], r["q"], tuple(r.get("expect", ()))) for r in rows]
 
 
@@ -99,31 +101,47 @@ def main() -> int:
         if low <= strong
     ]
     table = []
-    for rrf_k, lexical_weight in itertools.product([5, 10, 20, 60], [0.0, 0.3, 0.5, 0.7, 1.0]):
+    expander = QueryExpander(load_glossary())
+    for rrf_k, lexical_weight in itertools.product([0], [0.0, 0.05, 0.1, 0.15, 0.2, 0.3]):
         retriever = HybridRetriever(
-            kb.chunks, vectors, embedder, rrf_k=rrf_k, lexical_weight=lexical_weight
+            kb.chunks, vectors, embedder, expander=expander, lexical_weight=lexical_weight
         )
         results = outcomes(retriever, kb.guide, cases)
         correct = sum(o.correct for o in results if o.case.kind == "in")
         for policy in policies:
             rate_in, rate_off = rates(results, policy)
-            table.append((min(rate_in, rate_off), rate_in + rate_off, rrf_k, lexical_weight, policy, correct))
+            table.append(
+                (
+                    min(rate_in, rate_off),
+                    rate_in + rate_off,
+                    rrf_k,
+                    lexical_weight,
+                    policy,
+                    correct,
+                    rate_in,
+                    rate_off,
+                )
+            )
 
     table.sort(key=lambda row: (row[0], row[1]), reverse=True)
     n_in = sum(c.kind == "in" for c in cases)
     print(f"calibration set: {len(cases)} questions ({n_in} in-scope)")
-    for score, _, rrf_k, weight, policy, correct in table[:10]:
+    for _, _, rrf_k, weight, policy, correct, rate_in, rate_off in table[:10]:
         print(
-            f"min {score:.3f}  rrf_k={rrf_k:<3} lexical_weight={weight:<4} right top answer "
-            f"{correct}/{n_in}  {policy}"
+            f"in {rate_in:.3f} off {rate_off:.3f}  rrf_k={rrf_k:<3} lexical_weight={weight:<4} "
+            f"right top answer {correct}/{n_in}  {policy}"
         )
     best = table[0]
-    retriever = HybridRetriever(kb.chunks, vectors, embedder, rrf_k=best[2], lexical_weight=best[3])
+    retriever = HybridRetriever(
+        kb.chunks, vectors, embedder, expander=expander, lexical_weight=best[3]
+    )
     if args.show_misses:
         for o in outcomes(retriever, kb.guide, cases):
             ok = o.correct if o.case.kind == "in" else True
             if not ok:
-                print(f"  wrong section: {o.case.id} {o.case.q!r} dense={o.top_dense:.2f}")
+                top = retriever.search(o.case.q).best
+                where = top.chunk.section if top else "-"
+                print(f"  wrong: {o.case.id} {o.case.q!r} dense={o.top_dense:.2f} got {where!r}")
     if holdout:
         rate_in, rate_off = rates(outcomes(retriever, kb.guide, holdout), best[4])
         print(f"holdout {args.holdout}: in-scope {rate_in:.2f}, off-topic {rate_off:.2f}")

@@ -82,7 +82,12 @@ def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int |
             payload = mentor.ask(question, phase=phase).to_json()
         except Exception:
             log.exception("failed to answer line %d", count + 1)
-            payload = {"question": question, "answer": FAILED_ANSWER, "confident": False, "sources": []}
+            payload = {
+                "question": question,
+                "answer": FAILED_ANSWER,
+                "confident": False,
+                "sources": [],
+            }
         stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         stdout.flush()
         count += 1
@@ -91,7 +96,9 @@ def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int |
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     if not args.jsonl and not args.question:
-        print("mentor ask: give a QUESTION, or --jsonl to read questions from stdin", file=sys.stderr)
+        print(
+            "mentor ask: give a QUESTION, or --jsonl to read questions from stdin", file=sys.stderr
+        )
         return 2
     mentor = _load_mentor(settings)
     if args.jsonl:
@@ -114,7 +121,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
-        knowledge = build_knowledge(settings, rebuild=True, progress=progress_bar("embedding guide"))
+        knowledge = build_knowledge(
+            settings, rebuild=True, progress=progress_bar("embedding guide")
+        )
     manifest = knowledge.manifest
     print(
         f"Index built in {manifest.build_seconds:.2f}s: {manifest.chunk_count} chunks, "
@@ -160,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="manage the retrieval index")
     index_sub = index.add_subparsers(dest="index_command", required=True)
-    index_sub.add_parser("build", help="rebuild the index now").set_defaults(handler=cmd_index_build)
+    index_sub.add_parser("build", help="rebuild the index now").set_defaults(
+        handler=cmd_index_build
+    )
 
     sub.add_parser("start", help="the bot with DISCORD_TOKEN, else the console").set_defaults(
         handler=cmd_start

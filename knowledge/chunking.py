@@ -112,9 +112,7 @@ def chunk_document(
     return chunks
 
 
-def chunk_documents(
-    docs: Iterable[Document], *, max_chars: int = DEFAULT_MAX_CHARS
-) -> list[Chunk]:
+def chunk_documents(docs: Iterable[Document], *, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
     """Chunk ids are dense positions 0..n-1, stable for a given guide and chunker version."""
     chunks: list[Chunk] = []
     for doc in docs:

@@ -71,11 +71,22 @@ class Guide:
 
     @property
     def phases(self) -> tuple[Phase, ...]:
-        found = []
+        """One entry per phase number; a phase may span several files (phase 2 does).
+
+        The first file of a phase (by name) gives its title and duration; the milestones of
+        all its files are listed in file order.
+        """
+        by_number: dict[int, list[Document]] = {}
         for doc in self.documents:
             if doc.kind == "roadmap" and doc.phase is not None:
-                found.append(Phase(doc.phase, doc.title, doc.duration, doc.slug, doc.milestones))
-        return tuple(sorted(found, key=lambda p: p.number))
+                by_number.setdefault(doc.phase, []).append(doc)
+        phases = []
+        for number in sorted(by_number):
+            docs = by_number[number]
+            milestones = tuple(m for d in docs for m in d.milestones)
+            first = docs[0]
+            phases.append(Phase(number, first.title, first.duration, first.slug, milestones))
+        return tuple(phases)
 
     def phase(self, number: int) -> Phase | None:
         return next((p for p in self.phases if p.number == number), None)

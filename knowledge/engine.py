@@ -14,6 +14,7 @@ from pathlib import Path
 from knowledge.chunking import Chunk, chunk_documents
 from knowledge.content import Guide, load_guide
 from knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from knowledge.query import QueryExpander, load_glossary
 from knowledge.retriever import HybridRetriever
 from knowledge.store import IndexStore, Manifest, ProgressCallback
 from knowledge.vector_index import VectorIndex
@@ -52,7 +53,7 @@ def load_knowledge(
         vectors, manifest = store.load_or_build(
             embedder, guide.content_hash, chunks, progress=progress
         )
-    retriever = HybridRetriever(chunks, vectors, embedder)
+    retriever = HybridRetriever(chunks, vectors, embedder, expander=QueryExpander(load_glossary()))
     seconds = time.perf_counter() - started
     log.info("knowledge base ready: %d chunks in %.2fs", len(chunks), seconds)
     return KnowledgeBase(guide, tuple(chunks), retriever, embedder, vectors, manifest, seconds)

@@ -13,7 +13,6 @@ import bm25s
 import numpy as np
 import Stemmer
 
-
 # scikit-learn's default pattern drops one-character tokens, which would make "Phase 1" and
 # "Phase 3" indistinguishable; digits and single letters are kept.
 TOKEN_PATTERN = r"(?u)\b\w+\b"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.chunking import INTRO_SECTION, Chunk
+from knowledge.chunking import Chunk
 from knowledge.content import hash_texts
 from knowledge.embedder import Embedder
 from knowledge.vector_index import VectorIndex
@@ -47,19 +47,20 @@ class Manifest:
 
 
 def index_rows(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
-    """Every chunk by its heading path and text, and by its heading alone.
+    """Every chunk by its heading path and text; FAQ chunks by their question alone too.
 
-    Short questions match a descriptive heading ("Phase 2 … duration", or an FAQ question)
-    far better than a long passage, whose embedding is diluted by everything else it says.
+    A short question matches a short FAQ question better than a long answer whose embedding
+    is diluted by everything else it says. (Indexing every heading alone was measured too and
+    did not help: generic headings then attract generic questions.)
     """
     ids: list[int] = []
     texts: list[str] = []
     for chunk in chunks:
         ids.append(chunk.id)
         texts.append(chunk.embedding_text())
-        if chunk.section != INTRO_SECTION:
+        if chunk.question:
             ids.append(chunk.id)
-            texts.append(chunk.section)
+            texts.append(chunk.question)
     return np.asarray(ids, dtype=np.int64), texts
 
 
@@ -81,7 +82,9 @@ class IndexStore:
     def manifest_path(self) -> Path:
         return self.directory / MANIFEST_FILE
 
-    def expected_manifest(self, embedder: Embedder, guide_hash: str, chunks: list[Chunk]) -> Manifest:
+    def expected_manifest(
+        self, embedder: Embedder, guide_hash: str, chunks: list[Chunk]
+    ) -> Manifest:
         ids, _ = index_rows(chunks)
         return Manifest(
             format=FORMAT_VERSION,
@@ -122,16 +125,22 @@ class IndexStore:
                 for k in ("format", "model_id", "dimension", "content_hash", "chunk_count")
                 if getattr(found, k) != getattr(expected, k)
             ]
-            log.info("index in %s is stale (%s changed); rebuilding", self.directory, ", ".join(changed))
+            log.info(
+                "index in %s is stale (%s changed); rebuilding", self.directory, ", ".join(changed)
+            )
         else:
             try:
                 index = VectorIndex.load(self.index_path)
             except Exception as exc:  # faiss raises RuntimeError subclasses on bad files
-                log.warning("index file %s is missing or corrupt (%s); rebuilding", self.index_path, exc)
+                log.warning(
+                    "index file %s is missing or corrupt (%s); rebuilding", self.index_path, exc
+                )
             else:
                 if index.size == expected.row_count and index.dimension == expected.dimension:
                     return index, found
-                log.warning("index file %s does not match its manifest; rebuilding", self.index_path)
+                log.warning(
+                    "index file %s does not match its manifest; rebuilding", self.index_path
+                )
         return self.build(embedder, guide_hash, chunks, progress=progress)
 
     def build(
@@ -167,5 +176,10 @@ class IndexStore:
         tmp = self.manifest_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
         tmp.replace(self.manifest_path)
-        log.info("built index: %d chunks, %d rows in %.2fs", len(chunks), len(ids), manifest.build_seconds)
+        log.info(
+            "built index: %d chunks, %d rows in %.2fs",
+            len(chunks),
+            len(ids),
+            manifest.build_seconds,
+        )
         return index, manifest

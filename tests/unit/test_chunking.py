@@ -42,7 +42,9 @@ def test_faq_sections_expose_their_question():
 
 def test_ids_are_dense_across_documents_and_carry_phase():
     first = doc("## A\n\none\n", phase="1")
-    second = parse_document("other", "---\ntitle: Other\nphase: 3\n---\n## B\n\ntwo\n## C\n\nthree\n")
+    second = parse_document(
+        "other", "---\ntitle: Other\nphase: 3\n---\n## B\n\ntwo\n## C\n\nthree\n"
+    )
     chunks = chunk_documents([first, second])
     assert [c.id for c in chunks] == [0, 1, 2]
     assert [c.phase for c in chunks] == [1, 3, 3]

@@ -1,25 +1,84 @@
 import numpy as np
 import pytest
 
-from knowledge.retriever import reciprocal_rank_fusion
+from knowledge.chunking import chunk_documents
+from knowledge.content import parse_document
+from knowledge.query import QueryExpander, load_glossary
+from knowledge.retriever import PHASE_TIE_BONUS, HybridRetriever, fuse_scores
+from knowledge.store import index_rows
 from knowledge.vector_index import VectorIndex
+from tests.helpers import HashingEmbedder
 
 
-def test_rrf_rewards_agreement_between_rankings():
-    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 2, 4]], k=60)
-    assert fused[2] == pytest.approx(2 / 62)
-    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
-    assert fused[1] == pytest.approx(1 / 61)
-    assert max(fused, key=fused.get) == 3  # top of one list, third in the other
+def test_fusion_adds_normalised_lexical_evidence():
+    dense = np.array([0.50, 0.48, 0.10], dtype=np.float32)
+    lexical = np.array([0.0, 4.0, 2.0], dtype=np.float32)
+    fused = fuse_scores(dense, lexical, lexical_weight=0.1)
+    assert fused == pytest.approx([0.50, 0.58, 0.15])
+    assert int(np.argmax(fused)) == 1  # the exact-term match overtakes a near dense tie
 
 
-def test_rrf_weights_scale_each_ranking():
-    fused = reciprocal_rank_fusion([[1], [2]], weights=[2.0, 1.0], k=0)
-    assert fused == {1: 2.0, 2: 1.0}
+def test_fusion_without_lexical_evidence_is_dense_alone():
+    dense = np.array([0.2, 0.7], dtype=np.float32)
+    fused = fuse_scores(dense, np.zeros(2, np.float32), lexical_weight=0.1)
+    assert fused == pytest.approx(dense)
+    assert fused is not dense
 
 
-def test_rrf_of_nothing_is_empty():
-    assert reciprocal_rank_fusion([[], []]) == {}
+def twin_guide():
+    """The same section in Phase 1 and Phase 3: a perfect tie for any query."""
+    body = "## Study plan\n\nMake a weekly study plan and keep it.\n"
+    docs = [
+        parse_document(slug, f"---\ntitle: Plan\nphase: {phase}\nkind: roadmap\n---\n{body}")
+        for slug, phase in (("a-one", 1), ("b-three", 3))
+    ]
+    return chunk_documents(docs)
+
+
+def retriever_for(chunks):
+    embedder = HashingEmbedder()
+    ids, texts = index_rows(chunks)
+    return HybridRetriever(chunks, VectorIndex.build(ids, embedder.embed(texts)), embedder)
+
+
+def test_the_askers_phase_wins_a_tie_and_only_a_tie():
+    retriever = retriever_for(twin_guide())
+    assert retriever.search("weekly study plan", phase=3).best.chunk.phase == 3
+    assert retriever.search("weekly study plan", phase=1).best.chunk.phase == 1
+    hits = retriever.search("weekly study plan", phase=3).hits
+    assert hits[0].score - hits[1].score == pytest.approx(PHASE_TIE_BONUS)
+
+
+def test_search_reports_evidence_for_the_confidence_decision():
+    retriever = retriever_for(twin_guide())
+    result = retriever.search("weekly plan zebra")
+    assert 0 < result.top_dense <= 1
+    assert result.top_lexical > 0
+    assert result.term_coverage == pytest.approx(2 / 3)  # "zebra" is not a guide word
+
+
+def test_abbreviations_are_expanded_before_retrieval():
+    expander = QueryExpander(load_glossary())
+    assert expander.expand("mle salary?") == "mle salary? (machine learning engineer)"
+    assert expander.expand("ML vs DS") == "ML vs DS (machine learning, data scientist)"
+    assert expander.expand("is k8s needed") == "is k8s needed (Kubernetes)"
+    # whole words only, and nothing added when the full term is already there
+    assert expander.expand("simple dslr camera") == "simple dslr camera"
+    assert expander.expand("machine learning (ML) basics") == "machine learning (ML) basics"
+
+
+def test_chat_filler_and_abbreviations_do_not_count_against_coverage():
+    chunks = twin_guide()
+    embedder = HashingEmbedder()
+    ids, texts = index_rows(chunks)
+    retriever = HybridRetriever(
+        chunks,
+        VectorIndex.build(ids, embedder.embed(texts)),
+        embedder,
+        expander=QueryExpander(load_glossary()),
+    )
+    assert retriever.search("weekly study plan lol ngl").term_coverage == 1.0
+    assert retriever.search("weekly study plan for penguins").term_coverage == pytest.approx(3 / 4)
 
 
 def test_vector_index_returns_each_id_once_with_its_best_row(tmp_path):

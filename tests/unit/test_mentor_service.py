@@ -11,7 +11,9 @@ from tests.helpers import HashingEmbedder, write_guide
 @pytest.fixture
 def mentor(tmp_path):
     write_guide(tmp_path / "guide")
-    kb = load_knowledge(tmp_path / "index", guide_dir=tmp_path / "guide", embedder=HashingEmbedder())
+    kb = load_knowledge(
+        tmp_path / "index", guide_dir=tmp_path / "guide", embedder=HashingEmbedder()
+    )
     # The fake embedder's cosines are lower than a real model's; the policy is the real one
     # with thresholds suited to it.
     return MentorService(kb.retriever, kb.guide, policy=ConfidencePolicy(0.5, 0.2, 0.5))

@@ -28,14 +28,14 @@ def test_first_load_builds_then_reuses_without_embedding(tmp_path, guide_dir):
     index, manifest = load(store, embedder, guide_dir)
     assert store.index_path.exists()
     assert manifest.chunk_count == 6
-    assert manifest.row_count == 11  # five headings are indexed on their own as well (not the intro)
-    assert index.size == 11
+    assert manifest.row_count == 7  # five headings are indexed on their own as well (not the intro)
+    assert index.size == 7
     embedded = sum(embedder.calls)
 
     again, manifest_again = load(store, embedder, guide_dir)
     assert sum(embedder.calls) == embedded
     assert manifest_again == manifest
-    assert again.size == 11
+    assert again.size == 7
 
 
 def test_guide_edit_triggers_rebuild(tmp_path, guide_dir, caplog):
@@ -69,7 +69,7 @@ def test_corrupt_index_file_is_rebuilt_with_a_log_line(tmp_path, guide_dir, capl
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         index, _ = load(store, embedder, guide_dir)
     assert "corrupt" in caplog.text
-    assert index.size == 11
+    assert index.size == 7
 
 
 def test_missing_index_file_is_rebuilt(tmp_path, guide_dir, caplog):
@@ -79,7 +79,7 @@ def test_missing_index_file_is_rebuilt(tmp_path, guide_dir, caplog):
     store.index_path.unlink()
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         index, _ = load(store, embedder, guide_dir)
-    assert index.size == 11
+    assert index.size == 7
     assert store.index_path.exists()
 
 
