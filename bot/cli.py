@@ -8,6 +8,7 @@ stderr.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,12 +18,13 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from bot.container import build_knowledge, build_mentor
+from bot.container import build_knowledge, build_mentor, migrate_database
 from bot.services.mentor import Answer, MentorService
 from bot.settings import Settings
 from knowledge.content import GuideError
 from knowledge.embedder import EmbedderError
 from knowledge.store import ProgressCallback
+from storage.errors import StorageError
 
 log = logging.getLogger("mentor")
 FAILED_ANSWER = "Sorry, something went wrong while answering that one. It has been logged."
@@ -34,7 +36,7 @@ def _configure_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -112,11 +114,17 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.console.repl import run_console
+    from bot.console.session import run_session
 
     print("Loading the guide and the embedding model…", file=sys.stderr)
     mentor = _load_mentor(settings)
-    return run_console(mentor, phase=args.phase)
+    return run_session(settings, mentor)
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    revision = asyncio.run(migrate_database(settings))
+    print(f"Database is at revision {revision}.")
+    return 0
 
 
 def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
@@ -137,7 +145,6 @@ def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.token:
         return cmd_run(settings, args)
     print("DISCORD_TOKEN is not set: starting the offline console chat.", file=sys.stderr)
-    args.phase = None
     return cmd_chat(settings, args)
 
 
@@ -163,9 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--phase", type=_phase, help="the asker's roadmap phase (0-3)")
     ask.set_defaults(handler=cmd_ask)
 
-    chat = sub.add_parser("chat", help="offline console chat")
-    chat.add_argument("--phase", type=_phase, help=argparse.SUPPRESS)
-    chat.set_defaults(handler=cmd_chat)
+    sub.add_parser("chat", help="offline console chat").set_defaults(handler=cmd_chat)
+
+    db = sub.add_parser("db", help="manage the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="run migrations to the latest revision").set_defaults(
+        handler=cmd_db_upgrade
+    )
 
     index = sub.add_parser("index", help="manage the retrieval index")
     index_sub = index.add_subparsers(dest="index_command", required=True)
@@ -186,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     try:
         return int(args.handler(settings, args) or 0)
-    except (EmbedderError, GuideError) as exc:
+    except (EmbedderError, GuideError, StorageError) as exc:
         log.error("%s", exc)
         return 1
     except KeyboardInterrupt:

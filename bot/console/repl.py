@@ -1,17 +1,20 @@
 """The offline console chat: the same services as the bot, on stdin/stdout.
 
 Lines starting with `/` are commands; anything else is a question for the guide. The loop
-takes `read`/`write` callables so tests drive it without a terminal.
+takes `read`/`write` callables so tests drive it without a terminal. Progress commands and
+the member's phase come in from outside (see `bot.console.session`), so this module knows
+nothing about databases or event loops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from bot.services.mentor import MentorService
+from bot.services.mentor import Answer, AnswerKind, MentorService
 
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]
+Command = Callable[[str], str]
 PROMPT = "you> "
 BANNER = (
     "MLE Mentor, offline console. Ask a question about becoming an ML engineer, "
@@ -20,13 +23,22 @@ BANNER = (
 
 
 class Console:
-    def __init__(self, mentor: MentorService, *, phase: int | None = None) -> None:
+    def __init__(
+        self,
+        mentor: MentorService,
+        *,
+        commands: Mapping[str, tuple[Command, str]] | None = None,
+        phase_of: Callable[[], int | None] = lambda: None,
+        on_unanswered: Callable[[Answer], None] = lambda _answer: None,
+    ) -> None:
         self.mentor = mentor
-        self.phase = phase
-        self.commands: dict[str, tuple[Callable[[str], str], str]] = {
+        self._phase_of = phase_of
+        self._on_unanswered = on_unanswered
+        self.commands: dict[str, tuple[Command, str]] = {
             "/help": (self._help, "/help — list the commands"),
             "/quit": (self._quit, "/quit — leave the chat (also /exit or Ctrl-D)"),
             "/exit": (self._quit, ""),
+            **(commands or {}),
         }
         self.running = True
 
@@ -50,17 +62,13 @@ class Console:
             if entry is None:
                 return f"Unknown command {name!r}. Type /help for the list."
             return entry[0](args.strip())
-        return self.mentor.ask(line, phase=self.phase).text
+        answer = self.mentor.ask(line, phase=self._phase_of())
+        if answer.kind is AnswerKind.NOT_COVERED:
+            self._on_unanswered(answer)
+        return answer.text
 
 
-def run_console(
-    mentor: MentorService,
-    *,
-    phase: int | None = None,
-    read: Reader = input,
-    write: Writer = print,
-) -> int:
-    console = Console(mentor, phase=phase)
+def run_console(console: Console, *, read: Reader = input, write: Writer = print) -> int:
     write(BANNER)
     while console.running:
         try:

@@ -6,6 +6,7 @@ The CLI, the console chat and the Discord cogs all call `MentorService.ask`, so 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ from knowledge.content import Guide
 from knowledge.retriever import Hit, HybridRetriever
 
 ANSWER_LIMIT = 1_000
+_OWN_PHASE = re.compile(r"\b(this|my|current|the current)\s+phase\b", re.IGNORECASE)
 CLOSEST_SECTIONS = 3
 GREETING_REPLY = (
     "Hi! I'm MLE Mentor. Ask me anything about the road to machine learning engineering: "
@@ -126,7 +128,10 @@ class MentorService:
             reply = GREETING_REPLY if talk == "greeting" else THANKS_REPLY
             return Answer(question, reply, False, (), AnswerKind.SMALL_TALK)
 
-        retrieval = self._retriever.search(cleaned, k=CLOSEST_SECTIONS + 2, phase=phase)
+        query = cleaned
+        if phase is not None and _OWN_PHASE.search(cleaned):
+            query = f"{cleaned} (phase {phase})"  # "this phase" means the asker's phase
+        retrieval = self._retriever.search(query, k=CLOSEST_SECTIONS + 2, phase=phase)
         sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
         if not self._policy.is_confident(retrieval):
             closest = "; ".join(s.label for s in sources) or "none"

@@ -111,6 +111,38 @@ def test_console_chat_answers_and_quits(data_dir):
     assert "Bye" in proc.stdout
 
 
+def test_console_progress_commands_share_the_database(data_dir):
+    proc = run(
+        ["chat"],
+        data_dir,
+        '/phase 3\n/log 30 docker "compose file"\n/log lots docker\n/progress\n'
+        "which tools are used in this phase?\n/quit\n",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "You're now in Phase 3" in proc.stdout
+    assert "Logged 30m of docker" in proc.stdout
+    assert "Minutes must be a whole number" in proc.stdout
+    assert "docker: 30m" in proc.stdout
+    assert "right where you are" in proc.stdout  # the phase reached the answer engine
+    assert (data_dir / "mentor.sqlite3").exists()
+    again = run(["chat"], data_dir, "/progress\n/quit\n")
+    assert "docker: 30m" in again.stdout  # persisted across processes
+
+
+def test_db_upgrade_is_idempotent_and_bad_urls_are_explained(data_dir, tmp_path):
+    first = run(["db", "upgrade"], data_dir)
+    second = run(["db", "upgrade"], data_dir)
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert "Database is at revision" in second.stdout
+    env = {**os.environ, "MENTOR_DATA_DIR": str(tmp_path), "DATABASE_URL": "nonsense://x"}
+    bad = subprocess.run(
+        [str(MENTOR), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert bad.returncode == 1
+    assert "is not a valid database URL" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 def test_index_build_reports_what_it_built(data_dir):
     proc = run(["index", "build"], data_dir)
     assert proc.returncode == 0, proc.stderr

@@ -100,3 +100,8 @@ def test_phase_note(topic, asker, expected):
     assert expected in phase_note(topic, asker)
     if not expected:
         assert phase_note(topic, asker) == ""
+
+
+def test_this_phase_means_the_askers_phase(mentor):
+    assert mentor.ask("which tools for my phase?", phase=3).sources[0].phase == 3
+    assert mentor.ask("which tools for my phase?", phase=1).sources[0].phase == 1

@@ -1,0 +1,53 @@
+"""A console session: the answer engine plus the member's progress, on one event loop.
+
+The storage services are async; the REPL is a plain blocking loop. One `asyncio.Runner`
+lives for the whole session so the database engine and its connections stay on the loop
+they were created on, and every command runs to completion before the next prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.console.progress import ProgressContext, sync_progress_commands
+from bot.console.repl import Console, Reader, Writer, run_console
+from bot.container import open_storage
+from bot.services.mentor import Answer, MentorService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_session(
+    settings: Settings, mentor: MentorService, *, read: Reader = input, write: Writer = print
+) -> int:
+    with asyncio.Runner() as runner:
+        storage = runner.run(open_storage(settings, mentor.guide))
+        try:
+            ctx = ProgressContext(storage.services)
+
+            def phase_of() -> int | None:
+                info = runner.run(storage.services.phases.current(ctx.guild_id, ctx.user_id))
+                return info.number if info else None
+
+            def on_unanswered(answer: Answer) -> None:
+                best = answer.sources[0].score if answer.sources else None
+                try:
+                    runner.run(
+                        storage.services.feedback.record_unanswered(
+                            ctx.guild_id, ctx.user_id, answer.question, best
+                        )
+                    )
+                except Exception:  # losing a statistic must not end the chat
+                    log.exception("could not record an unanswered question")
+
+            console = Console(
+                mentor,
+                commands=sync_progress_commands(ctx, runner),
+                phase_of=phase_of,
+                on_unanswered=on_unanswered,
+            )
+            return run_console(console, read=read, write=write)
+        finally:
+            runner.run(storage.close())

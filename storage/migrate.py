@@ -1,0 +1,121 @@
+"""Run the schema migrations shipped inside this package.
+
+`await upgrade(url_or_engine)` is what `mentor db upgrade`, the bot and the console call at
+start. Alembic is configured programmatically (script location resolved from this file),
+so it works from any working directory and from an installed wheel.
+
+Before migrating, the database's revision is checked against the revisions this code
+ships; an unknown one means a newer release wrote it, and we raise
+`DatabaseNewerThanCode` rather than run old code against a schema it does not understand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.engine import make_engine
+from storage.errors import DatabaseNewerThanCode
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Serialises concurrent upgrades of one PostgreSQL database (e.g. two bot replicas).
+_PG_LOCK_KEY = 0x6D656E746F72  # "mentor"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic `Config` pointing at the packaged migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest revision this code ships."""
+    head = _script().get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise RuntimeError("no migrations found in " + str(MIGRATIONS_DIR))
+    return head
+
+
+def _current_heads(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def _refuse_newer(connection: Connection) -> None:
+    known = {rev.revision for rev in _script().walk_revisions()}
+    for revision in _current_heads(connection):
+        if revision not in known:
+            raise DatabaseNewerThanCode(revision, head_revision())
+
+
+def _run_command(connection: Connection, action: str, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    _refuse_newer(connection)
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    if action == "upgrade":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+async def _run(target: str | URL | AsyncEngine, action: str, revision: str) -> str | None:
+    owned = not isinstance(target, AsyncEngine)
+    engine = make_engine(target) if not isinstance(target, AsyncEngine) else target
+    try:
+        conn = await engine.connect()
+        try:
+            # `mentor_write` makes SQLite take the write lock up front (see storage.engine).
+            conn = await conn.execution_options(mentor_write=True)
+            async with conn.begin():
+                await conn.run_sync(_run_command, action, revision)
+            async with conn.begin():
+                heads = await conn.run_sync(_current_heads)
+        finally:
+            await conn.close()
+    finally:
+        if owned:
+            await engine.dispose()
+    return heads[0] if heads else None
+
+
+async def upgrade(target: str | URL | AsyncEngine, revision: str = "head") -> str | None:
+    """Migrate the database to `revision` (default: newest); returns the revision reached.
+
+    Accepts a URL (an engine is created and disposed) or an existing engine (left open).
+    Raises `DatabaseNewerThanCode` if the database is ahead of this code.
+    """
+    return await _run(target, "upgrade", revision)
+
+
+async def downgrade(target: str | URL | AsyncEngine, revision: str = "base") -> str | None:
+    """Migrate down to `revision` ("base" drops every table). For tests and rollbacks."""
+    return await _run(target, "downgrade", revision)
+
+
+async def current_revision(target: str | URL | AsyncEngine) -> str | None:
+    """The revision the database is at (None when it has never been migrated)."""
+    owned = not isinstance(target, AsyncEngine)
+    engine = make_engine(target) if not isinstance(target, AsyncEngine) else target
+    try:
+        async with engine.connect() as conn:
+            heads = await conn.run_sync(_current_heads)
+    finally:
+        if owned:
+            await engine.dispose()
+    return heads[0] if heads else None
