@@ -51,3 +51,17 @@ def test_duplicate_milestone_ids_across_files_are_rejected(tmp_path):
 def test_empty_guide_directory_is_an_error(tmp_path):
     with pytest.raises(GuideError, match="no guide files"):
         load_guide(tmp_path)
+
+
+def test_a_phase_spread_over_two_files_is_one_phase(tmp_path):
+    write_guide(tmp_path)
+    (tmp_path / "01b-phase-one-extra.md").write_text(
+        "---\ntitle: More phase 1\nphase: 1\nkind: roadmap\nduration: ignored\n"
+        "milestones:\n  - {id: p1-extra, title: Extra, section: Extra}\n---\n## Extra\n\nx\n"
+    )
+    guide = load_guide(tmp_path)
+    assert [p.number for p in guide.phases] == [1, 3]
+    phase = guide.phase(1)
+    assert phase.title == "Phase 1: fundamentals"  # the first file (by name) names it
+    assert phase.duration == "2–4 months"
+    assert [m.id for m in phase.milestones] == ["p1-supervised", "p1-extra"]
