@@ -45,17 +45,16 @@ class LexicalIndex:
         )
         return [t for t in out[0] if t]
 
-    def known_terms(self, text: str) -> list[str]:
-        return [t for t in self.terms(text) if t in self._vocab]
+    def is_known(self, term: str) -> bool:
+        return term in self._vocab
 
-    def scores(self, text: str) -> np.ndarray:
-        """One BM25 score per document (zeros when no query term is in the corpus)."""
-        terms = self.known_terms(text)
-        if not terms or self._size == 0:
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """One BM25 score per document for already-analysed `terms` (see `terms`).
+
+        Taking terms rather than text lets the retriever analyse a query once and reuse the
+        result for scoring and for the coverage figure the confidence policy needs.
+        """
+        known = [t for t in terms if t in self._vocab]
+        if not known or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
-
-    def search(self, text: str, k: int) -> list[tuple[int, float]]:
-        scores = self.scores(text)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)

@@ -92,7 +92,8 @@ class HybridRetriever:
         dense = np.zeros(len(self.chunks), dtype=np.float32)
         for chunk_id, score in self._vectors.search(vector, len(self.chunks)):
             dense[chunk_id] = score
-        lexical = self._lexical.scores(expanded)
+        terms = self._lexical.terms(expanded)
+        lexical = self._lexical.scores(terms)
         fused = fuse_scores(dense, lexical, lexical_weight=self._lexical_weight)
         for named in {int(n) for n in _NAMED_PHASE.findall(query)}:
             fused = fused + NAMED_PHASE_BONUS * (self._phases == named)
@@ -102,12 +103,12 @@ class HybridRetriever:
         hits = tuple(
             Hit(self.chunks[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order
         )
-        terms = [t for t in self._lexical.terms(expanded) if t not in self._topicless]
-        known = [t for t in self._lexical.known_terms(expanded) if t not in self._topicless]
+        topical = [t for t in terms if t not in self._topicless]
+        known = [t for t in topical if self._lexical.is_known(t)]
         return Retrieval(
             query=query,
             hits=hits,
             top_dense=float(dense.max()) if dense.size else 0.0,
             top_lexical=float(lexical.max()) if lexical.size else 0.0,
-            term_coverage=len(known) / len(terms) if terms else 0.0,
+            term_coverage=len(known) / len(topical) if topical else 0.0,
         )
