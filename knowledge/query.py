@@ -1,7 +1,7 @@
 """Query expansion from a small glossary of the abbreviations learners actually type.
 
 "mle salary?" means nothing to MiniLM or to BM25 over a guide that spells the role out, so
-the full term is inserted next to the abbreviation before retrieval. The glossary is data
+abbreviations are replaced by their full terms before retrieval. The glossary is data
 (`knowledge/glossary.yaml`), not code, so adding a term needs no code change.
 """
 
@@ -45,13 +45,11 @@ class QueryExpander:
             self._pattern = re.compile(rf"(?<![\w/&])({alternation})(?![\w/&])", re.IGNORECASE)
 
     def expand(self, text: str) -> str:
-        """Append each known abbreviation's full term once, unless the text already has it."""
+        """Replace each known abbreviation by its full term, in place.
+
+        In place rather than appended: a trailing "(machine learning engineer)" pulls every
+        question towards the section that defines the role.
+        """
         if self._pattern is None:
             return text
-        additions: list[str] = []
-        lowered = text.lower()
-        for match in self._pattern.finditer(text):
-            full = self.glossary.abbreviations[match.group(1).lower()]
-            if full.lower() not in lowered and full not in additions:
-                additions.append(full)
-        return f"{text} ({', '.join(additions)})" if additions else text
+        return self._pattern.sub(lambda m: self.glossary.abbreviations[m.group(1).lower()], text)
