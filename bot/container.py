@@ -75,7 +75,8 @@ def _database_errors(url: str) -> Iterator[None]:
             "sqlite+aiosqlite:///path/to/mentor.sqlite3 or postgresql+asyncpg://user:pw@host/db."
         ) from exc
     except (SQLAlchemyError, OSError) as exc:
-        raise StorageError(f"Could not open the database {_safe_url(url)}: {exc}") from exc
+        reason = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
+        raise StorageError(f"Could not open the database {_safe_url(url)}: {reason}") from exc
 
 
 async def migrate_database(settings: Settings) -> str | None:

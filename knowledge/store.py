@@ -103,6 +103,11 @@ class IndexStore:
             return Manifest(**data)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            log.warning(
+                "index manifest %s cannot be read (%s); rebuilding", self.manifest_path, exc
+            )
+            return None
         except (ValueError, TypeError) as exc:
             log.warning("index manifest %s is unreadable (%s); rebuilding", self.manifest_path, exc)
             return None
@@ -168,6 +173,22 @@ class IndexStore:
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
         )
+        try:
+            self._save(index, manifest)
+        except OSError as exc:
+            # A read-only or full disk costs a rebuild next start, not this answer.
+            log.warning(
+                "could not save the index in %s (%s); using it from memory", self.directory, exc
+            )
+        log.info(
+            "built index: %d chunks, %d rows in %.2fs",
+            len(chunks),
+            len(ids),
+            manifest.build_seconds,
+        )
+        return index, manifest
+
+    def _save(self, index: VectorIndex, manifest: Manifest) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         # Index first, manifest last: a crash in between leaves a manifest that no longer
         # matches the file, which the next load detects and rebuilds.
@@ -176,10 +197,3 @@ class IndexStore:
         tmp = self.manifest_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
         tmp.replace(self.manifest_path)
-        log.info(
-            "built index: %d chunks, %d rows in %.2fs",
-            len(chunks),
-            len(ids),
-            manifest.build_seconds,
-        )
-        return index, manifest

@@ -92,3 +92,13 @@ def test_garbage_manifest_is_rebuilt(tmp_path, guide_dir):
     load(store, embedder, guide_dir)
     assert sum(embedder.calls) > calls
     assert json.loads(store.manifest_path.read_text())["chunk_count"] == 6
+
+
+def test_unwritable_index_directory_degrades_to_an_in_memory_index(tmp_path, guide_dir, caplog):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the index directory should be")
+    store = IndexStore(blocker / "index")
+    with caplog.at_level(logging.WARNING, logger="knowledge.store"):
+        index, manifest = load(store, HashingEmbedder(), guide_dir)
+    assert "could not save the index" in caplog.text
+    assert index.size == manifest.row_count == 7
