@@ -116,6 +116,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.session import run_session
 
+    if "log_level" not in settings.model_fields_set:
+        # A person is typing here: only problems belong between their prompts.
+        logging.getLogger().setLevel(logging.WARNING)
     print("Loading the guide and the embedding model…", file=sys.stderr)
     mentor = _load_mentor(settings)
     return run_session(settings, mentor)
