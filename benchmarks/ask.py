@@ -61,15 +61,23 @@ def main() -> int:
     lines = Path(args.questions).read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["q"] for line in lines if line.strip()]
 
-    from bot.services.mentor import MentorService
-    from knowledge.chunking import chunk_documents
-    from knowledge.content import load_guide
-    from knowledge.embedder import SentenceTransformerEmbedder
-    from knowledge.engine import load_knowledge
-    from knowledge.store import IndexStore
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
+        # Child processes first, while this process is still small: on Linux a child's
+        # ru_maxrss starts from its parent's RSS at fork, so measuring them after loading
+        # the model here would report this process's size instead of theirs.
+        cold_no_index, build_rss_mb = first_answer(tmp_path)
+        runs = [first_answer(tmp_path) for _ in range(3)]
+        cold_runs = [seconds for seconds, _ in runs]
+        child_rss_mb = max(rss for _, rss in runs)
+
+        from bot.services.mentor import MentorService
+        from knowledge.chunking import chunk_documents
+        from knowledge.content import load_guide
+        from knowledge.embedder import SentenceTransformerEmbedder
+        from knowledge.engine import load_knowledge
+        from knowledge.store import IndexStore
+
         started = time.perf_counter()
         embedder = SentenceTransformerEmbedder()
         model_load = time.perf_counter() - started
@@ -79,11 +87,6 @@ def main() -> int:
         started = time.perf_counter()
         IndexStore(tmp_path / "index").build(embedder, guide.content_hash, chunks)
         build = time.perf_counter() - started
-
-        cold_no_index, build_rss_mb = first_answer(tmp_path / "fresh")
-        runs = [first_answer(tmp_path) for _ in range(3)]
-        cold_runs = [seconds for seconds, _ in runs]
-        child_rss_mb = max(rss for _, rss in runs)
 
         kb = load_knowledge(tmp_path / "index", embedder=embedder)
         mentor = MentorService(kb.retriever, kb.guide)
