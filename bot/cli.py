@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from bot.container import build_knowledge, build_mentor, migrate_database
@@ -155,12 +156,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.token:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
-    print(
-        "mentor run: the Discord bot is not part of this build yet; use `mentor chat` for the "
-        "offline console.",
-        file=sys.stderr,
-    )
-    return 2
+    from bot.discord_app import BotStartupError, run_bot
+
+    try:
+        asyncio.run(run_bot(settings))
+    except BotStartupError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,7 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        print(f"mentor: invalid setting (environment or .env): {problems}", file=sys.stderr)
+        return 2
     _configure_logging(settings.log_level)
     try:
         return int(args.handler(settings, args) or 0)

@@ -63,7 +63,7 @@ def _safe_url(url: str) -> str:
 
 
 @contextmanager
-def _database_errors(url: str) -> Iterator[None]:
+def database_errors(url: str) -> Iterator[None]:
     """Turn driver and URL errors into one StorageError naming the (password-less) URL."""
     try:
         yield
@@ -82,14 +82,14 @@ def _database_errors(url: str) -> Iterator[None]:
 async def migrate_database(settings: Settings) -> str | None:
     """`mentor db upgrade`: migrate to head and return the revision."""
     url = settings.effective_database_url
-    with _database_errors(url):
+    with database_errors(url):
         return await upgrade(url)
 
 
 async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_now) -> Storage:
     """Engine, migrations to head (refusing a database newer than the code), services."""
     url = settings.effective_database_url
-    with _database_errors(url):
+    with database_errors(url):
         engine = make_engine(url)
         try:
             await upgrade(engine)

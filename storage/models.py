@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false, true
 
 from storage.types import BigIntPK, SnowflakeId, UTCDateTime
 
@@ -46,6 +47,10 @@ NAMING_CONVENTION = {
 MILESTONE_STATUSES = ("learning", "done", "skipped")
 DELIVERY_STATUSES = ("claimed", "sent", "failed", "skipped")
 NUDGE_CHANNELS = ("dm", "channel")
+CHALLENGE_METRICS = ("minutes", "active_days", "milestones")
+CHALLENGE_STATES = ("active", "ended", "cancelled")
+ANNOUNCEMENT_KINDS = ("start", "halfway", "end")
+ROLE_STATES = ("granted", "failed")
 
 _MEMBER_FK = ("guild_id", "user_id")
 _MEMBER_REF = ("members.guild_id", "members.user_id")
@@ -68,6 +73,10 @@ class GuildSettings(Base):
     """Per-server configuration that admins change (channels, the guild's timezone)."""
 
     __tablename__ = "guild_settings"
+    __table_args__ = (
+        CheckConstraint("nudge_weekday >= 0 AND nudge_weekday <= 6", name="nudge_weekday"),
+        CheckConstraint("nudge_hour >= 0 AND nudge_hour <= 23", name="nudge_hour"),
+    )
 
     guild_id: Mapped[int] = mapped_column(SnowflakeId, primary_key=True, autoincrement=False)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -78,6 +87,10 @@ class GuildSettings(Base):
     challenge_channel_id: Mapped[int | None] = mapped_column(SnowflakeId)
     admin_role_id: Mapped[int | None] = mapped_column(SnowflakeId)
     leaderboard_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The guild's default weekly nudge slot (local to each member) and digest slot (local
+    # to the guild), migration 0003. Members who never chose their own slot follow it.
+    nudge_weekday: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    nudge_hour: Mapped[int] = mapped_column(SmallInteger, default=18, server_default="18")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -103,6 +116,10 @@ class Member(Base):
     nudge_hour: Mapped[int] = mapped_column(SmallInteger, default=18)
     nudge_via: Mapped[str] = mapped_column(String(16), default="dm")
     dm_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False: nudge_weekday/nudge_hour are unset and the guild's default slot applies (0003).
+    nudge_custom: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # True: never named in the weekly digest's "most active learners" (0003).
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # All-time totals, kept in step with study_logs by the service that writes logs (same
     # transaction), so the all-time leaderboard reads one row per member instead of
     # summing every log in the guild. `StudyLogRepository.recompute_totals` repairs them.
@@ -194,6 +211,9 @@ class Challenge(Base):
     __table_args__ = (
         Index(None, "guild_id", "ends_at"),
         CheckConstraint("ends_at > starts_at", name="window"),
+        CheckConstraint(_in("metric", CHALLENGE_METRICS), name="metric"),
+        CheckConstraint(_in("status", CHALLENGE_STATES), name="status"),
+        CheckConstraint("goal IS NULL OR goal > 0", name="goal"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -208,13 +228,26 @@ class Challenge(Base):
     # Nulled (not deleted) when the creator asks to be forgotten: the challenge is the guild's.
     created_by: Mapped[int | None] = mapped_column(SnowflakeId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Migration 0003: what is counted, toward what goal, and how the challenge ended.
+    metric: Mapped[str] = mapped_column(String(16), default="minutes", server_default="minutes")
+    goal: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    completion_role_id: Mapped[int | None] = mapped_column(SnowflakeId)
+    leagues: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    count_before_join: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ChallengeParticipant(Base):
     """A member who joined a challenge, and when they completed it."""
 
     __tablename__ = "challenge_participants"
-    __table_args__ = (_member_fk(), Index(None, "guild_id", "user_id"))
+    __table_args__ = (
+        _member_fk(),
+        Index(None, "guild_id", "user_id"),
+        CheckConstraint(f"role_status IS NULL OR {_in('role_status', ROLE_STATES)}", name="role"),
+    )
 
     challenge_id: Mapped[int] = mapped_column(
         BigIntPK, ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
@@ -223,6 +256,11 @@ class ChallengeParticipant(Base):
     guild_id: Mapped[int] = mapped_column(SnowflakeId)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0003: the member's phase when they joined (their league, if leagues are on)
+    # and whether the completion role was handed out (NULL: not yet).
+    league: Mapped[int | None] = mapped_column(SmallInteger)
+    role_status: Mapped[str | None] = mapped_column(String(16))
+    role_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NudgeDelivery(Base):
@@ -249,6 +287,11 @@ class NudgeDelivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(500))
+    # Migration 0003 (see bot.services.delivery): sends started, the send in flight, and
+    # when a rate-limited / transiently failed delivery may be tried again.
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DigestDelivery(Base):
@@ -268,6 +311,35 @@ class DigestDelivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChallengeAnnouncement(Base):
+    """One announcement (start / halfway / end) per challenge, claim -> send -> mark (0003)."""
+
+    __tablename__ = "challenge_announcements"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "kind"),
+        CheckConstraint(_in("kind", ANNOUNCEMENT_KINDS), name="kind"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("challenges.id", ondelete="CASCADE")
+    )
+    guild_id: Mapped[int] = mapped_column(SnowflakeId)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    channel_id: Mapped[int | None] = mapped_column(SnowflakeId)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class GuildFaqOverride(Base):

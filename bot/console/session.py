@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.console.community import CommunityContext, sync_community_commands
 from bot.console.progress import ProgressContext, sync_progress_commands
 from bot.console.repl import Console, Reader, Writer, run_console
 from bot.container import open_storage
@@ -44,7 +45,10 @@ def run_session(
 
             console = Console(
                 mentor,
-                commands=sync_progress_commands(ctx, runner),
+                commands={
+                    **sync_progress_commands(ctx, runner),
+                    **sync_community_commands(CommunityContext(storage.services), runner),
+                },
                 phase_of=phase_of,
                 on_unanswered=on_unanswered,
             )

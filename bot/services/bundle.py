@@ -1,4 +1,4 @@
-"""One object holding every progress service, for the composition root to build once."""
+"""One object holding every Discord-free service, for the composition root to build once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.challenges import ChallengeService
 from bot.services.clock import Clock, utc_now
 from bot.services.feedback import FeedbackService
 from bot.services.leaderboard import LeaderboardService
+from bot.services.nudges import NudgeService
 from bot.services.privacy import PrivacyService
 from bot.services.profile import GuildSettingsService, ProfileService
 from bot.services.progress import MilestoneService, PhaseService
@@ -28,7 +30,12 @@ class ProgressServices:
     guild_settings: GuildSettingsService
     privacy: PrivacyService
     feedback: FeedbackService
+    nudges: NudgeService
+    challenges: ChallengeService
     guide: Guide
+    # For the community scheduler, which drives deliveries across many members at once.
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
 
 
 def build_progress_services(
@@ -46,5 +53,9 @@ def build_progress_services(
         guild_settings=GuildSettingsService(*args),
         privacy=PrivacyService(*args),
         feedback=FeedbackService(*args),
+        nudges=NudgeService(*args),
+        challenges=ChallengeService(*args),
         guide=guide,
+        sessionmaker=sessionmaker,
+        clock=clock,
     )

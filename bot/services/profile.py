@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.base import Service, check_guild, check_ids
-from bot.services.errors import ValidationError
 from bot.services.timezones import canonical_timezone
-from storage.models import NUDGE_CHANNELS, Member
+from storage.models import Member
 from storage.repositories import GuildRepository, MemberRepository
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -76,35 +75,6 @@ class ProfileService(Service):
         """Store the canonical IANA name; unknown names raise `InvalidTimezone` with hints."""
         check_ids(guild_id, user_id)
         return await self._set(guild_id, user_id, timezone=canonical_timezone(name))
-
-    async def set_nudges(
-        self,
-        guild_id: int,
-        user_id: int,
-        *,
-        enabled: bool | None = None,
-        weekday: int | None = None,
-        hour: int | None = None,
-        via: str | None = None,
-    ) -> MemberProfile:
-        """Change any subset of the weekly nudge preferences (weekday 0 = Monday)."""
-        check_ids(guild_id, user_id)
-        values: dict[str, object] = {}
-        if enabled is not None:
-            values["nudge_enabled"] = bool(enabled)
-        if weekday is not None:
-            if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-                raise ValidationError("Weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
-            values["nudge_weekday"] = weekday
-        if hour is not None:
-            if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
-                raise ValidationError("Hour must be 0 to 23 (your local time).", field="hour")
-            values["nudge_hour"] = hour
-        if via is not None:
-            if via not in NUDGE_CHANNELS:
-                raise ValidationError("Nudges go by 'dm' or 'channel'.", field="via")
-            values["nudge_via"] = via
-        return await self._set(guild_id, user_id, **values)
 
     async def set_dm_closed(self, guild_id: int, user_id: int, closed: bool) -> MemberProfile:
         """Remember that DMs to this member fail, so nudges fall back to the channel."""

@@ -172,3 +172,14 @@ def test_unloadable_model_setting_fails_with_a_clear_message(tmp_path):
     assert "Could not load the embedding model 'some-org/not-a-cached-model' offline" in proc.stderr
     assert "MENTOR_MODEL" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_invalid_setting_is_named_without_a_traceback(tmp_path):
+    env = {**os.environ, "MENTOR_DATA_DIR": str(tmp_path), "MENTOR_DEV_GUILD_ID": "nope"}
+    proc = subprocess.run(
+        [str(MENTOR), "ask", "hi"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 2
+    assert "invalid setting" in proc.stderr
+    assert "MENTOR_DEV_GUILD_ID" in proc.stderr
+    assert "Traceback" not in proc.stderr

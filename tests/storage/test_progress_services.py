@@ -103,9 +103,10 @@ async def test_timezone_is_canonicalised_and_validated(services) -> None:
 async def test_nudge_preferences(services) -> None:
     default = await services.profile.get(GUILD, BOB)
     assert (default.nudge_enabled, default.nudge_via, default.created_at) == (False, "dm", None)
-    profile = await services.profile.set_nudges(
+    await services.nudges.set_preferences(
         GUILD, BOB, enabled=True, weekday=6, hour=9, via="channel"
     )
+    profile = await services.profile.get(GUILD, BOB)
     assert (profile.nudge_enabled, profile.nudge_weekday_name, profile.nudge_hour) == (
         True,
         "Sunday",
@@ -116,4 +117,4 @@ async def test_nudge_preferences(services) -> None:
     assert profile.nudge_via == "channel"
     for kwargs in [{"weekday": 7}, {"hour": 24}, {"via": "email"}, {"hour": -1}]:
         with pytest.raises(ValidationError):
-            await services.profile.set_nudges(GUILD, BOB, **kwargs)
+            await services.nudges.set_preferences(GUILD, BOB, **kwargs)

@@ -1,0 +1,1 @@
+"""One cog per feature: answers, progress, settings and data, admin."""

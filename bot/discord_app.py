@@ -1,0 +1,253 @@
+"""The Discord bot: `MentorBot`, its factory, and `run_bot`, the entry point of `mentor run`.
+
+Nothing happens at import. `run_bot(settings)` migrates the database, builds the services,
+creates the bot and runs it until cancelled. Inside `setup_hook` the bot loads one cog per
+feature, registers the persistent answer buttons, starts loading the answer engine in a
+worker thread (so the gateway heartbeat never stalls) and syncs application commands only
+when their definition changed (a hash of the payload is kept in the data directory;
+Discord rate-limits syncs and global ones take time to propagate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cogs.admin import AdminCog
+from bot.cogs.ask import AskCog
+from bot.cogs.community import CommunityCog
+from bot.cogs.progress import ProgressCog
+from bot.cogs.roadmap import RoadmapCog
+from bot.cogs.settings import SettingsCog
+from bot.discord_context import BotServices
+from bot.discord_errors import report_interaction_error
+from bot.services.answers import AskService, EngineHolder, MentorLoader
+from bot.services.bundle import build_progress_services
+from bot.services.clock import Clock, utc_now
+from bot.services.guild_config import GuildConfigService
+from bot.services.mentor import MentorService
+from bot.settings import Settings
+from bot.views.answer import FeedbackButton, MilestoneButton
+from knowledge.content import Guide
+
+log = logging.getLogger("mentor.discord")
+
+ConfigFactory = Callable[[async_sessionmaker[AsyncSession], Guide, Clock], GuildConfigService]
+COGS = (AskCog, ProgressCog, RoadmapCog, SettingsCog, AdminCog, CommunityCog)
+
+
+def bot_intents() -> discord.Intents:
+    """Default intents plus message content (privileged): needed to read @mention questions,
+    replies to answers, DMs and the ask channel. Members/presences are not needed."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    return intents
+
+
+class MentorBot(commands.Bot):
+    def __init__(
+        self,
+        services: BotServices,
+        *,
+        data_dir: Path,
+        dev_guild_id: int | None = None,
+        sync_commands: bool = True,
+        **options: object,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,  # type: ignore[arg-type]
+        )
+        self.services = services
+        self.data_dir = data_dir
+        self.dev_guild_id = dev_guild_id
+        self.sync_commands = sync_commands
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.add_cog(cog(self, self.services))
+        # Persistent answer buttons: rebuilt from their custom_id, so they survive restarts.
+        self.add_dynamic_items(FeedbackButton, MilestoneButton)
+        if not self.services.engine.ready:
+            self.services.engine.start_loading()
+        if self.sync_commands:
+            await self.sync_commands_if_changed()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions are handled by AskCog's listener."""
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_interaction_error(interaction, error)
+
+    async def on_command_error(
+        self, context: commands.Context[commands.Bot], exception: commands.CommandError, /
+    ) -> None:
+        if isinstance(exception, commands.CommandNotFound):
+            return
+        log.error("prefix command failed: %s", context.message.id, exc_info=exception)
+
+    def _sync_scope(self) -> discord.Object | None:
+        return discord.Object(self.dev_guild_id) if self.dev_guild_id else None
+
+    def command_digest(self) -> str:
+        """A hash of exactly what `tree.sync` would send, plus the application id."""
+        guild = self._sync_scope()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        raw = json.dumps([self.application_id, payload], sort_keys=True, default=str)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync application commands when their payload changed since the last sync."""
+        guild = self._sync_scope()
+        scope = f"guild-{guild.id}" if guild else "global"
+        marker = self.data_dir / f"commands-{scope}.sha256"
+        digest = self.command_digest()
+        try:
+            if marker.read_text(encoding="utf-8").strip() == digest:
+                log.info("application commands unchanged (%s); not syncing", scope)
+                return False
+        except OSError:
+            pass
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d application commands (%s)", len(synced), scope)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(digest + "\n", encoding="utf-8")
+        return True
+
+
+async def _phase_number(services: BotServices, guild_id: int, user_id: int) -> int | None:
+    info = await services.progress.phases.current(guild_id, user_id)
+    return info.number if info else None
+
+
+def build_bot_services(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    guide: Guide,
+    loader: MentorLoader,
+    *,
+    clock: Clock = utc_now,
+    config_factory: Callable[[async_sessionmaker[AsyncSession], Guide, Clock], object]
+    | None = None,
+) -> BotServices:
+    """Wire the progress services, the engine holder and the ask service together.
+
+    The ask service's hooks read `services.progress`/`services.config` at call time, so a
+    guide reload (which replaces them) is picked up without rebuilding anything else.
+    """
+    engine = EngineHolder(loader)
+    progress = build_progress_services(sessionmaker, guide, clock)
+    services = BotServices(progress=progress, ask=AskService(engine), engine=engine)
+    if config_factory is not None:
+        services.config = config_factory(sessionmaker, guide, clock)
+
+    async def faq_lookup(guild_id: int, question: str) -> str | None:
+        config = services.config
+        return await config.faq_answer(guild_id, question) if config is not None else None
+
+    async def record_unanswered(
+        guild_id: int, user_id: int, question: str, best: float | None
+    ) -> None:
+        await services.progress.feedback.record_unanswered(guild_id, user_id, question, best)
+
+    async def phase_of(guild_id: int, user_id: int) -> int | None:
+        return await _phase_number(services, guild_id, user_id)
+
+    services.ask = AskService(
+        engine, phase_of=phase_of, faq_lookup=faq_lookup, record_unanswered=record_unanswered
+    )
+
+    async def reload() -> str:
+        mentor: MentorService = await engine.reload()
+        services.progress = build_progress_services(sessionmaker, mentor.guide, clock)
+        if config_factory is not None:
+            services.config = config_factory(sessionmaker, mentor.guide, clock)
+        fresh = mentor.guide
+        return (
+            f"Reloaded the guide: {len(fresh.documents)} documents, {len(fresh.phases)} phases, "
+            f"{len(fresh.milestones)} milestones; the index is up to date."
+        )
+
+    services.reload = reload
+    return services
+
+
+class BotStartupError(RuntimeError):
+    """Why the bot could not start, in words an operator can act on (no traceback)."""
+
+
+def dev_guild_id(settings: Settings) -> int | None:
+    """`MENTOR_DEV_GUILD_ID`: sync commands to this guild only (instant, for development)."""
+    return settings.mentor_dev_guild_id
+
+
+def create_bot(settings: Settings, services: BotServices, **options: object) -> MentorBot:
+    return MentorBot(
+        services, data_dir=settings.mentor_data_dir, dev_guild_id=dev_guild_id(settings), **options
+    )
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run the bot until cancelled: `asyncio.run(run_bot(Settings()))` (what `mentor run` does).
+
+    The database is migrated first; the guide (small, parsed in a thread) is needed at once
+    for the progress commands, while the embedding model and index load in the background.
+    """
+    from bot.container import build_knowledge, build_mentor, database_errors
+    from knowledge.content import load_guide
+    from storage.engine import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+
+    token = settings.token
+    if not token:
+        raise ValueError("DISCORD_TOKEN is not set")
+    with database_errors(settings.effective_database_url):
+        database = make_engine(settings.effective_database_url)
+    try:
+        with database_errors(settings.effective_database_url):
+            await upgrade(database)
+        sessionmaker = make_sessionmaker(database)
+        guide = await asyncio.to_thread(load_guide, settings.mentor_guide_dir)
+        services = build_bot_services(
+            sessionmaker,
+            guide,
+            lambda: build_mentor(build_knowledge(settings)),
+            config_factory=GuildConfigService,
+        )
+        bot = create_bot(settings, services)
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure as exc:
+            raise BotStartupError(
+                "Discord rejected DISCORD_TOKEN; copy the bot token again from the "
+                "Developer Portal (Bot → Reset Token)."
+            ) from exc
+        except discord.PrivilegedIntentsRequired as exc:
+            raise BotStartupError(
+                "Enable the Message Content intent for this bot (Developer Portal → Bot → "
+                "Privileged Gateway Intents): it is needed to read mentions, replies and DMs."
+            ) from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise BotStartupError(
+                f"Could not reach Discord ({exc}); check the network and try again."
+            ) from exc
+    finally:
+        await database.dispose()

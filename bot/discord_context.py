@@ -1,0 +1,39 @@
+"""What the cogs and views reach through `interaction.client`: the bot's services.
+
+A separate module (not `bot.discord_app`) so views and cogs can import it without an
+import cycle. `BotServices` is mutable on purpose: reloading the guide swaps the progress
+services and the engine in place, and every handler reads them at call time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import discord
+
+from bot.services.answers import AskService, EngineHolder
+from bot.services.bundle import ProgressServices
+from bot.services.guild_config import GuildConfigService
+
+
+@dataclass
+class BotServices:
+    progress: ProgressServices
+    ask: AskService
+    engine: EngineHolder
+    config: GuildConfigService | None = None
+    # Reloads the guide and index and swaps the services; returns a one-line summary.
+    reload: Callable[[], Awaitable[str]] | None = None
+    # guild_id -> ask channel id (None: none configured); filled lazily, updated by admins.
+    ask_channels: dict[int, int | None] = field(default_factory=dict)
+
+
+class HasServices(Protocol):
+    services: BotServices
+
+
+def services_of(interaction: discord.Interaction) -> BotServices:
+    client: HasServices = interaction.client  # type: ignore[assignment]
+    return client.services

@@ -1,0 +1,1 @@
+"""Discord UI: embeds, buttons, selects and modals (glue only; logic lives in services)."""

@@ -1,0 +1,238 @@
+"""AskCog with spec'd discord mocks and the real services underneath."""
+
+from __future__ import annotations
+
+import logging
+from unittest.mock import MagicMock
+
+import discord
+import pytest
+
+from bot.cogs.ask import DM_COMMAND_HINT, AskCog
+from bot.discord_context import BotServices
+from bot.services.answers import EngineHolder
+from bot.services.mentor import MentorService
+from bot.views.answer import FeedbackButton, MilestoneButton
+from tests.bot.helpers import (
+    ALICE,
+    BOT_ID,
+    CHANNEL,
+    GUILD,
+    make_channel,
+    make_interaction,
+    make_message,
+    sent_kwargs,
+)
+
+QUESTION = "How do I serve a model with FastAPI?"
+
+
+@pytest.fixture
+def cog(bot: MagicMock, services: BotServices) -> AskCog:
+    return AskCog(bot, services)
+
+
+def _buttons(view: discord.ui.View) -> list[str]:
+    return [item.custom_id for item in view.children]  # type: ignore[attr-defined]
+
+
+async def test_slash_ask_defers_then_follows_up_with_a_cited_embed(
+    cog: AskCog, services: BotServices
+) -> None:
+    await services.progress.phases.set_phase(GUILD, ALICE, 1)
+    interaction = make_interaction(client=cog.bot)
+    await cog.ask.callback(cog, interaction, QUESTION)
+    interaction.response.defer.assert_awaited_once_with(thinking=True)
+    sent = sent_kwargs(interaction.followup.send)
+    embed = sent["embed"]
+    assert isinstance(embed, discord.Embed)
+    assert embed.title == QUESTION
+    assert "FastAPI" in (embed.description or "")
+    assert embed.fields[0].name == "Sources"
+    assert "Deployment" in embed.fields[0].value
+    assert "confident" in (embed.footer.text or "")
+    assert "you: Phase 1" in embed.footer.text
+    assert _buttons(sent["view"]) == [  # type: ignore[arg-type]
+        "mentor:fb:1",
+        "mentor:fb:0",
+        "mentor:ms:learning:p3-deploy",
+        "mentor:ms:done:p3-deploy",
+    ]
+
+
+async def test_slash_ask_while_warming_up_answers_privately_without_deferring(
+    cog: AskCog, services: BotServices, mentor: MentorService
+) -> None:
+    services.ask.engine = EngineHolder(lambda: mentor)
+    interaction = make_interaction(client=cog.bot)
+    with pytest.raises(Exception, match="warming up"):
+        await cog.ask.callback(cog, interaction, QUESTION)
+    interaction.response.defer.assert_not_awaited()
+
+
+async def test_mention_is_answered_with_citations_and_milestone_buttons(cog: AskCog) -> None:
+    message = make_message(
+        f"<@{BOT_ID}> supervised learning regression and classification?",
+        mentions=[cog.bot.user],
+    )
+    await cog.on_message(message)
+    sent = sent_kwargs(message.reply)
+    assert sent["mention_author"] is False
+    assert "Supervised learning" in sent["embed"].fields[0].value  # type: ignore[union-attr]
+    assert _buttons(sent["view"]) == [  # type: ignore[arg-type]
+        "mentor:fb:1",
+        "mentor:fb:0",
+        "mentor:ms:learning:p1-supervised",
+        "mentor:ms:done:p1-supervised",
+    ]
+
+
+async def test_everyone_and_role_pings_are_never_echoed(cog: AskCog) -> None:
+    message = make_message(
+        f"<@{BOT_ID}> @everyone <@&123456> @here how do I serve a model with FastAPI?",
+        mentions=[cog.bot.user],
+    )
+    await cog.on_message(message)
+    embed = sent_kwargs(message.reply)["embed"]
+    rendered = f"{embed.title} {embed.description}"  # type: ignore[union-attr]
+    assert "@everyone" not in rendered
+    assert "@here" not in rendered
+    assert "<@&" not in rendered
+
+
+async def test_plain_chat_is_ignored(cog: AskCog) -> None:
+    message = make_message("how do I serve a model with FastAPI?")
+    await cog.on_message(message)
+    message.reply.assert_not_awaited()
+
+
+async def test_bots_are_ignored(cog: AskCog) -> None:
+    message = make_message(f"<@{BOT_ID}> what?", author_bot=True, mentions=[cog.bot.user])
+    await cog.on_message(message)
+    message.reply.assert_not_awaited()
+
+
+async def test_reply_to_an_answer_is_a_follow_up_with_context(cog: AskCog) -> None:
+    cog.remember(777, QUESTION)
+    reference = discord.MessageReference(message_id=777, channel_id=CHANNEL, guild_id=GUILD)
+    message = make_message("and then?", reference=reference)
+    await cog.on_message(message)
+    embed = sent_kwargs(message.reply)["embed"]
+    assert embed.title == "and then?"  # type: ignore[union-attr]
+    assert "Deployment" in embed.fields[0].value  # type: ignore[union-attr]
+
+
+async def test_follow_up_after_restart_reads_the_question_from_the_answer_embed(
+    cog: AskCog,
+) -> None:
+    answer = MagicMock(spec_set=discord.Message)
+    answer.author = cog.bot.user
+    answer.embeds = [discord.Embed(title=QUESTION)]
+    reference = discord.MessageReference(message_id=778, channel_id=CHANNEL, guild_id=GUILD)
+    reference.resolved = answer
+    message = make_message("and then?", reference=reference)
+    request = await cog.question_in(message)
+    assert request is not None
+    assert request.previous_question == QUESTION
+
+
+async def test_message_in_a_thread_on_an_answer_is_a_follow_up(cog: AskCog) -> None:
+    thread = make_channel(999, cls=discord.Thread)
+    cog.remember(999, QUESTION)
+    request = await cog.question_in(make_message("and then?", channel=thread))
+    assert request is not None
+    assert request.previous_question == QUESTION
+
+
+async def test_thread_on_an_answer_from_before_a_restart_uses_the_starter_message(
+    cog: AskCog,
+) -> None:
+    starter = MagicMock(spec_set=discord.Message)
+    starter.author = cog.bot.user
+    starter.embeds = [discord.Embed(title=QUESTION)]
+    thread = make_channel(1001, cls=discord.Thread)
+    thread.starter_message = starter
+    request = await cog.question_in(make_message("and then?", channel=thread))
+    assert request is not None
+    assert request.previous_question == QUESTION
+    other = make_channel(1002, cls=discord.Thread)
+    other.starter_message = None
+    assert await cog.question_in(make_message("and then?", channel=other)) is None
+
+
+async def test_dm_questions_are_answered_without_feedback_buttons(cog: AskCog) -> None:
+    message = make_message(QUESTION, guild_id=None)
+    await cog.on_message(message)
+    sent = sent_kwargs(message.reply)
+    assert "Deployment" in sent["embed"].fields[0].value  # type: ignore[union-attr]
+    assert "view" not in sent
+
+
+async def test_dm_slash_text_explains_guild_only_commands(cog: AskCog) -> None:
+    message = make_message("/log 30 numpy", guild_id=None)
+    await cog.on_message(message)
+    assert sent_kwargs(message.reply)["content"] == DM_COMMAND_HINT
+
+
+async def test_ask_channel_answers_questions_but_not_chatter(
+    cog: AskCog, services: BotServices
+) -> None:
+    assert services.config is not None
+    await services.config.set_ask_channel(GUILD, CHANNEL)
+    chatter = make_message("I deployed my first model today")
+    await cog.on_message(chatter)
+    chatter.reply.assert_not_awaited()
+    question = make_message(QUESTION)
+    await cog.on_message(question)
+    question.reply.assert_awaited_once()
+    elsewhere = make_message(QUESTION, channel=make_channel(CHANNEL + 5))
+    await cog.on_message(elsewhere)
+    elsewhere.reply.assert_not_awaited()
+
+
+async def test_cooldown_gives_a_friendly_message(cog: AskCog) -> None:
+    replies = []
+    for _ in range(4):
+        message = make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user])
+        await cog.on_message(message)
+        replies.append(sent_kwargs(message.reply))
+    assert "embed" in replies[2]
+    assert "one question at a time" in str(replies[3]["content"])
+
+
+async def test_over_long_question_gets_a_clear_message(cog: AskCog) -> None:
+    message = make_message(f"<@{BOT_ID}> " + "why " * 600, mentions=[cog.bot.user])
+    await cog.on_message(message)
+    embed = sent_kwargs(message.reply)["embed"]
+    assert "1,000 characters" in (embed.description or "")  # type: ignore[union-attr]
+
+
+async def test_missing_channel_permission_is_logged_and_owner_told(
+    cog: AskCog, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user])
+    response = MagicMock(status=403, reason="Forbidden")
+    message.reply.side_effect = discord.Forbidden(response, "Missing Permissions")
+    with caplog.at_level(logging.WARNING, "mentor.discord.ask"):
+        await cog.on_message(message)
+    assert "cannot answer in channel" in caplog.text
+    owner = message.guild.owner
+    owner.send.assert_awaited_once()
+    assert "missing Send Messages" in owner.send.call_args.args[0]
+    await cog.on_message(message)  # the owner is told once per channel, not per message
+    owner.send.assert_awaited_once()
+
+
+def test_answer_buttons_are_persistent_dynamic_items() -> None:
+    assert FeedbackButton.__discord_ui_compiled_template__.fullmatch("mentor:fb:1")
+    assert MilestoneButton.__discord_ui_compiled_template__.fullmatch("mentor:ms:done:p1-x")
+    assert not MilestoneButton.__discord_ui_compiled_template__.fullmatch("mentor:ms:bad:p1")
+
+
+async def test_mention_before_the_engine_is_ready_gets_a_warming_up_reply(
+    cog: AskCog, services: BotServices, mentor: MentorService
+) -> None:
+    services.ask.engine = EngineHolder(lambda: mentor)
+    message = make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user])
+    await cog.on_message(message)
+    assert "warming up" in str(sent_kwargs(message.reply)["content"])

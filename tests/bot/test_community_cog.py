@@ -1,0 +1,69 @@
+"""CommunityCog: /nudge, /nudges, /challenge on real services, and the scheduler loop."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+import discord
+import pytest
+
+from bot.cogs.community import CommunityCog, DiscordSender
+from bot.discord_context import BotServices
+from bot.services.challenges import NotAllowed
+from bot.services.errors import ValidationError
+from tests.bot.helpers import ALICE, GUILD, make_interaction, sent_kwargs
+
+
+@pytest.fixture
+def cog(bot: MagicMock, services: BotServices) -> CommunityCog:
+    return CommunityCog(bot, services)
+
+
+async def test_builds_its_services_and_a_discord_sender(cog: CommunityCog) -> None:
+    assert isinstance(cog.scheduler._sender, DiscordSender)
+
+
+async def test_nudges_on_then_preview(cog: CommunityCog) -> None:
+    interaction = make_interaction(client=cog.bot)
+    await cog.nudges.callback(cog, interaction, True, 4, 9, "dm")
+    reply = sent_kwargs(interaction.response.send_message)
+    assert reply["ephemeral"] is True
+    assert "Friday at 09:00" in str(reply["content"])
+    preview = make_interaction(client=cog.bot)
+    await cog.nudge.callback(cog, preview)
+    text = str(sent_kwargs(preview.response.send_message)["content"])
+    assert "Next one: <t:" in text
+
+
+async def test_hour_out_of_range_is_a_clear_error(cog: CommunityCog) -> None:
+    with pytest.raises(ValidationError, match="0 to 23"):
+        await cog.nudges.callback(cog, make_interaction(client=cog.bot), True, None, 24, None)
+
+
+async def test_challenge_create_needs_manage_server(cog: CommunityCog) -> None:
+    args = ("Sprint", "minutes", 100, "2026-03-05", "2026-03-12")
+    with pytest.raises(NotAllowed):
+        await cog.create.callback(cog, make_interaction(client=cog.bot), *args)
+    admin = make_interaction(client=cog.bot, permissions=discord.Permissions(manage_guild=True))
+    await cog.create.callback(cog, admin, *args)
+    assert "Created **Sprint**" in str(sent_kwargs(admin.response.send_message)["content"])
+    joiner = make_interaction(client=cog.bot)
+    await cog.join.callback(cog, joiner, None)
+    assert "You joined **Sprint**" in str(sent_kwargs(joiner.response.send_message)["content"])
+    status = make_interaction(client=cog.bot)
+    await cog.status.callback(cog, status, "sprint")
+    box = sent_kwargs(status.response.send_message)["embed"]
+    assert isinstance(box, discord.Embed)
+    assert f"<@{ALICE}>" in str(box.fields[-1].value)
+
+
+async def test_loop_runs_due_work_and_survives_errors(cog: CommunityCog, monkeypatch) -> None:
+    calls: list[int] = []
+
+    async def boom() -> None:
+        calls.append(GUILD)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(cog.scheduler, "run_due_work", boom)
+    await cog.due_work.coro(cog)  # one iteration: logs, does not raise
+    assert calls == [GUILD]

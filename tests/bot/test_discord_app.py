@@ -1,0 +1,130 @@
+"""MentorBot: construction, setup_hook, command sync only on change."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from unittest.mock import AsyncMock, patch
+
+import discord
+import pytest
+from pydantic import ValidationError
+
+from bot.discord_app import MentorBot, build_bot_services, create_bot, dev_guild_id
+from bot.discord_context import BotServices
+from bot.services.guild_config import GuildConfigService
+from bot.services.mentor import MentorService
+from bot.settings import Settings
+from storage.engine import make_sessionmaker
+
+EXPECTED_COMMANDS = {
+    "admin",
+    "ask",
+    "challenge",
+    "leaderboard",
+    "log",
+    "mydata",
+    "nudge",
+    "nudges",
+    "phase",
+    "progress",
+    "roadmap",
+    "settings",
+    "streak",
+    "undo",
+}
+
+
+def test_bot_defaults_never_ping_and_read_message_content(
+    services: BotServices, tmp_path: Path
+) -> None:
+    bot = MentorBot(services, data_dir=tmp_path)
+    assert bot.intents.message_content
+    assert bot.intents.guilds
+    assert bot.intents.guild_messages
+    assert not bot.intents.members
+    assert not bot.intents.presences
+    mentions = bot.allowed_mentions
+    assert mentions is not None
+    assert (mentions.everyone, mentions.users, mentions.roles, mentions.replied_user) == (
+        False,
+        False,
+        False,
+        False,
+    )
+
+
+def test_dev_guild_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_DEV_GUILD_ID", "123")
+    assert dev_guild_id(Settings(mentor_data_dir=tmp_path)) == 123
+    monkeypatch.setenv("MENTOR_DEV_GUILD_ID", "")
+    assert dev_guild_id(Settings(mentor_data_dir=tmp_path)) is None
+    monkeypatch.setenv("MENTOR_DEV_GUILD_ID", "nope")
+    with pytest.raises(ValidationError, match="mentor_dev_guild_id"):
+        Settings(mentor_data_dir=tmp_path)
+
+
+async def test_setup_hook_loads_cogs_views_and_engine_off_the_loop(
+    db, mentor: MentorService, tmp_path: Path
+) -> None:
+    loaded_in: list[int] = []
+
+    def loader() -> MentorService:
+        loaded_in.append(threading.get_ident())
+        return mentor
+
+    services = build_bot_services(
+        make_sessionmaker(db), mentor.guide, loader, config_factory=GuildConfigService
+    )
+    bot = create_bot(Settings(mentor_data_dir=tmp_path), services, sync_commands=False)
+    async with bot:  # initialises the client (no login), and closing unloads the cogs
+        await bot.setup_hook()
+        assert {c.name for c in bot.tree.get_commands()} == EXPECTED_COMMANDS
+        assert set(bot.cogs) == {
+            "Answers",
+            "Progress",
+            "Roadmap",
+            "Settings",
+            "AdminCog",
+            "Community",
+        }
+        assert len(bot._connection._view_store._dynamic_items) == 2
+        for _ in range(100):
+            if services.engine.ready:
+                break
+            await asyncio.sleep(0.01)
+        assert services.engine.ready
+    assert loaded_in
+    assert loaded_in[0] != threading.get_ident()
+
+
+async def test_commands_sync_only_when_changed(services: BotServices, tmp_path: Path) -> None:
+    bot = MentorBot(services, data_dir=tmp_path, sync_commands=False)
+    async with bot:  # a client, not logged in; the community loop can wait for ready
+        await bot.setup_hook()
+        bot._connection.application_id = 42
+        with patch.object(bot.tree, "sync", new=AsyncMock(return_value=[])) as sync:
+            assert await bot.sync_commands_if_changed() is True
+            assert await bot.sync_commands_if_changed() is False
+            sync.assert_awaited_once_with(guild=None)
+            assert (tmp_path / "commands-global.sha256").exists()
+            bot.tree.remove_command("streak")
+            assert await bot.sync_commands_if_changed() is True
+            assert sync.await_count == 2
+
+
+async def test_dev_guild_sync_copies_commands_to_that_guild(
+    services: BotServices, tmp_path: Path
+) -> None:
+    bot = MentorBot(services, data_dir=tmp_path, dev_guild_id=77, sync_commands=False)
+    async with bot:
+        await bot.setup_hook()
+        bot._connection.application_id = 42
+        with patch.object(bot.tree, "sync", new=AsyncMock(return_value=[])) as sync:
+            assert await bot.sync_commands_if_changed() is True
+            [call] = sync.await_args_list
+            assert call.kwargs["guild"].id == 77
+        guild_commands = bot.tree.get_commands(guild=discord.Object(77))
+        assert {c.name for c in guild_commands} == EXPECTED_COMMANDS
+    assert (tmp_path / "commands-guild-77.sha256").exists()

@@ -1,0 +1,170 @@
+"""End-to-end fixtures: discord-digital-twin in a Node process, the real bot against it.
+
+The bot is the production `MentorBot` (real discord.py client, real aiohttp HTTP and
+WebSocket traffic to 127.0.0.1), built by the production `build_bot_services` on a real
+SQLite file; the answer engine loads through the real warm-up path (a worker thread from
+`setup_hook`) over the small test guide with the deterministic test embedder. The only
+test-side code between them is `tests/e2e/shims.py`.
+
+Install once: `npm ci` in the repository root (Node 20; see package.json).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from bot.discord_app import MentorBot, build_bot_services
+from bot.discord_context import BotServices
+from bot.services.guild_config import GuildConfigService
+from bot.services.mentor import MentorService
+from knowledge.content import load_guide
+from knowledge.engine import load_knowledge
+from storage.engine import make_engine, make_sessionmaker
+from storage.migrate import upgrade
+from tests.e2e.shims import twin_shims
+from tests.helpers import HashingEmbedder, write_guide
+
+ROOT = Path(__file__).resolve().parents[2]
+TWIN_PACKAGE = ROOT / "node_modules" / "discord-digital-twin"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Twin:
+    info: dict[str, Any]
+    session: aiohttp.ClientSession
+
+    @property
+    def guild_id(self) -> int:
+        return int(self.info["guildId"])
+
+    def user(self, name: str) -> str:
+        return self.info["users"][name]
+
+    def channel(self, name: str) -> str:
+        return self.info["channels"][name]
+
+    async def call(self, action: str, **body: Any) -> Any:
+        url = f"{self.info['controlUrl']}/{action}"
+        async with self.session.post(url, json=body) as response:
+            data = await response.json()
+            if response.status != 200:
+                raise AssertionError(f"twin {action} failed: {data.get('error')}")
+            return data
+
+    async def slash(self, user: str, name: str, options: list[dict[str, Any]] | None = None) -> str:
+        """Run a slash command as `user` in #general; returns the interaction id."""
+        result = await self.call(
+            "slash",
+            userId=self.user(user),
+            channelId=self.channel("general"),
+            name=name,
+            options=options or [],
+        )
+        return result["id"]
+
+    async def ack(self, interaction_id: str) -> dict[str, Any]:
+        return await self.call("ack", interactionId=interaction_id, timeout=15_000)
+
+    async def bot_messages(
+        self, after: str, *, count: int = 1, channel: str = "general"
+    ) -> list[dict[str, Any]]:
+        return await self.call(
+            "waitBotMessages",
+            channelId=self.channel(channel),
+            afterId=after,
+            count=count,
+            timeout=15_000,
+        )
+
+
+@dataclass
+class RunningBot:
+    bot: MentorBot
+    services: BotServices
+    twin: Twin
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def twin(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Twin]:
+    node = shutil.which("node")
+    if node is None or not TWIN_PACKAGE.is_dir():
+        pytest.fail("e2e tests need Node 20 and `npm ci` in the repository root")
+    log = (tmp_path_factory.mktemp("twin") / "twin.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(Path(__file__).with_name("twin.mjs")),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=log,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        if not line:
+            raise AssertionError(f"the twin exited early; see {log.name}")
+        async with aiohttp.ClientSession() as session:
+            yield Twin(json.loads(line), session)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        log.close()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def running(
+    twin: Twin, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningBot]:
+    root = tmp_path_factory.mktemp("e2e-bot")
+    guide_dir = root / "guide"
+    write_guide(guide_dir)
+
+    def load_engine() -> MentorService:
+        knowledge = load_knowledge(root / "index", guide_dir=guide_dir, embedder=HashingEmbedder())
+        return MentorService(knowledge.retriever, knowledge.guide)
+
+    database = make_engine(f"sqlite+aiosqlite:///{root / 'mentor.sqlite3'}")
+    await upgrade(database)
+    services = build_bot_services(
+        make_sessionmaker(database),
+        load_guide(guide_dir),
+        load_engine,
+        config_factory=GuildConfigService,
+    )
+    with twin_shims(twin.info["restUrl"], twin.info["gatewayUrl"]):
+        bot = MentorBot(services, data_dir=root, dev_guild_id=twin.guild_id)
+        task = asyncio.create_task(bot.start(twin.info["botToken"]))
+        try:
+            await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
+            for _ in range(300):
+                if services.engine.ready:
+                    break
+                await asyncio.sleep(0.05)
+            assert services.engine.ready, "the answer engine did not load"
+            yield RunningBot(bot, services, twin)
+        finally:
+            await bot.close()
+            await asyncio.wait_for(task, timeout=10)
+            await database.dispose()

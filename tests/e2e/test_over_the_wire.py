@@ -1,0 +1,142 @@
+"""The real bot over real HTTP + WebSocket against discord-digital-twin."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import RunningBot
+from tests.e2e.shims import UPLOADS
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Interaction callback types (Discord API).
+CHANNEL_MESSAGE = 4
+DEFERRED_CHANNEL_MESSAGE = 5
+UPDATE_MESSAGE = 7
+
+
+def _custom_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+
+
+async def test_commands_were_synced_to_the_dev_guild(running: RunningBot) -> None:
+    marker = running.bot.data_dir / f"commands-guild-{running.twin.guild_id}.sha256"
+    assert marker.exists()
+
+
+async def test_mention_is_answered_with_citations(running: RunningBot) -> None:
+    twin = running.twin
+    bot_id = twin.info["botUserId"]
+    sent = await twin.call(
+        "sendMessage",
+        userId=twin.user("alice"),
+        channelId=twin.channel("general"),
+        content=f"<@{bot_id}> How do I serve a model with FastAPI? @everyone",
+    )
+    [reply] = await twin.bot_messages(sent["id"])
+    embed = reply["embeds"][0]
+    assert embed["title"] == "How do I serve a model with FastAPI?"
+    assert embed["fields"][0]["name"] == "Sources"
+    assert "Deployment" in embed["fields"][0]["value"]
+    assert "@everyone" not in reply["content"]
+    # The twin echoes the reference as a JSON number and JavaScript rounds 64-bit ids to
+    # doubles (53-bit mantissa), so compare within that rounding error.
+    referenced = int(reply["message_reference"]["message_id"])
+    assert abs(referenced - int(sent["id"])) <= 2**11
+    assert _custom_ids(reply)[:2] == ["mentor:fb:1", "mentor:fb:0"]
+
+
+async def test_slash_ask_defers_then_follows_up(running: RunningBot) -> None:
+    twin = running.twin
+    question = "What tools do I need for supervised learning?"
+    interaction = await twin.slash(
+        "alice", "ask", [{"name": "question", "type": 3, "value": question}]
+    )
+    ack = await twin.ack(interaction)
+    assert ack["type"] == DEFERRED_CHANNEL_MESSAGE
+    [follow_up] = await twin.bot_messages(interaction)
+    assert follow_up["embeds"][0]["title"] == question
+    assert follow_up["embeds"][0]["fields"][0]["name"] in ("Sources", "Closest sections")
+
+
+async def test_thumbs_up_click_is_stored(running: RunningBot) -> None:
+    twin = running.twin
+    question = "How do I serve a model with FastAPI?"
+    interaction = await twin.slash(
+        "alice", "ask", [{"name": "question", "type": 3, "value": question}]
+    )
+    [answer] = await twin.bot_messages(interaction)
+    before = await running.services.progress.feedback.feedback_summary(twin.guild_id)
+    click = await twin.call(
+        "click",
+        userId=twin.user("bob"),
+        channelId=twin.channel("general"),
+        messageId=answer["id"],
+        customId="mentor:fb:1",
+    )
+    ack = await twin.ack(click["id"])
+    assert ack["type"] == CHANNEL_MESSAGE
+    after = await running.services.progress.feedback.feedback_summary(twin.guild_id)
+    assert after.helpful == before.helpful + 1
+    export = await running.services.progress.privacy.export(twin.guild_id, int(twin.user("bob")))
+    assert export["tables"]["answer_feedback"][-1]["question"] == question
+
+
+async def test_log_then_progress(running: RunningBot) -> None:
+    twin = running.twin
+    logged = await twin.slash(
+        "alice",
+        "log",
+        [
+            {"name": "minutes", "type": 4, "value": 45},
+            {"name": "topic", "type": 3, "value": "backprop"},
+        ],
+    )
+    [confirmation] = await twin.bot_messages(logged)
+    assert "Logged **45m** of backprop" in confirmation["content"]
+    assert confirmation["flags"] & 64  # ephemeral
+    UPLOADS.clear()
+    progress = await twin.slash("alice", "progress")
+    assert (await twin.ack(progress))["type"] == DEFERRED_CHANNEL_MESSAGE
+    [card] = await twin.bot_messages(progress)
+    fields = {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}
+    assert fields["This week"].startswith("45m")
+    assert "backprop: 45m" in fields["Top topics"]
+    assert card["embeds"][0]["image"]["url"] == "attachment://progress.png"
+    [upload] = UPLOADS
+    assert upload.filename == "progress.png"
+    assert upload.data.startswith(PNG_MAGIC)
+
+
+async def test_roadmap_select_marks_a_milestone(running: RunningBot) -> None:
+    twin = running.twin
+    interaction = await twin.slash("alice", "roadmap", [{"name": "phase", "type": 4, "value": 1}])
+    [checklist] = await twin.bot_messages(interaction)
+    assert _custom_ids(checklist) == ["mentor:roadmap-select"]
+    selected = await twin.call(
+        "select",
+        userId=twin.user("alice"),
+        channelId=twin.channel("general"),
+        messageId=checklist["id"],
+        customId="mentor:roadmap-select",
+        values=["p1-supervised"],
+    )
+    assert (await twin.ack(selected["id"]))["type"] == UPDATE_MESSAGE
+    items = await running.services.progress.milestones.checklist(
+        twin.guild_id, int(twin.user("alice")), 1
+    )
+    assert [(i.id, i.status) for i in items.items] == [("p1-supervised", "done")]
+
+
+async def test_admin_command_refused_for_a_non_admin(running: RunningBot) -> None:
+    twin = running.twin
+    await twin.call("setPermissions", userId=twin.user("bob"), permissions="0")
+    insights = [{"name": "insights", "type": 1, "options": []}]
+    refused = await twin.slash("bob", "admin", insights)
+    [reply] = await twin.bot_messages(refused)
+    assert "Manage Server" in reply["content"]
+    assert reply["flags"] & 64
+    allowed = await twin.slash("admin", "admin", insights)
+    [card] = await twin.bot_messages(allowed)
+    assert card["embeds"][0]["title"] == "What members ask that the guide misses"
