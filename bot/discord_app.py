@@ -35,7 +35,7 @@ from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
 from bot.services.guild_config import GuildConfigService
-from bot.services.mentor import MentorService
+from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
 from bot.views.answer import FeedbackButton, MilestoneButton
 from knowledge.content import Guide
@@ -158,9 +158,11 @@ def build_bot_services(
     if config_factory is not None:
         services.config = config_factory(sessionmaker, guide, clock)
 
-    async def faq_lookup(guild_id: int, question: str) -> str | None:
+    async def faq_entries(guild_id: int) -> tuple[FaqOverride, ...]:
         config = services.config
-        return await config.faq_answer(guild_id, question) if config is not None else None
+        if config is None:
+            return ()
+        return tuple(FaqOverride(e.question, e.answer) for e in await config.list_faqs(guild_id))
 
     async def record_unanswered(
         guild_id: int, user_id: int, question: str, best: float | None
@@ -171,7 +173,7 @@ def build_bot_services(
         return await _phase_number(services, guild_id, user_id)
 
     services.ask = AskService(
-        engine, phase_of=phase_of, faq_lookup=faq_lookup, record_unanswered=record_unanswered
+        engine, phase_of=phase_of, faq_entries=faq_entries, record_unanswered=record_unanswered
     )
 
     async def reload() -> str:

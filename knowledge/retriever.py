@@ -86,6 +86,14 @@ class HybridRetriever:
             [-1 if c.phase is None else c.phase for c in self.chunks], dtype=np.int64
         )
 
+    def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Cosine of `query` to each text (one at a time, so the embedder's cache serves
+        texts that recur, such as a server's FAQ questions)."""
+        vector = self._embedder.embed([self._expander.expand(query)])[0]
+        return [
+            float(self._embedder.embed([self._expander.expand(text)])[0] @ vector) for text in texts
+        ]
+
     def search(self, query: str, *, k: int = 5, phase: int | None = None) -> Retrieval:
         expanded = self._expander.expand(query)
         vector = self._embedder.embed([expanded])[0]

@@ -14,18 +14,18 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.services.errors import MentorError
-from bot.services.mentor import Answer, AnswerKind, MentorService, Source
+from bot.services.mentor import Answer, AnswerKind, FaqOverride, MentorService
 from bot.services.mentor_text import MAX_QUESTION_CHARS, clean_question
 from knowledge.content import Guide, Milestone
 
 log = logging.getLogger(__name__)
 
 MentorLoader = Callable[[], MentorService]
-FaqLookup = Callable[[int, str], Awaitable[str | None]]
+FaqEntries = Callable[[int], Awaitable[Sequence[FaqOverride]]]
 UnansweredRecorder = Callable[[int, int, str, float | None], Awaitable[None]]
 PhaseLookup = Callable[[int, int], Awaitable[int | None]]
 
@@ -188,27 +188,22 @@ def milestone_for(answer: Answer, guide: Guide) -> Milestone | None:
     return None
 
 
-def faq_answer(question: str, answer_text: str) -> Answer:
-    """An admin-written server FAQ answer, shaped like an engine answer."""
-    source = Source("Server FAQ", "answer written by this server's admins", 1.0, "guild-faq", None)
-    return Answer(question, answer_text, True, (source,), AnswerKind.ANSWER)
-
-
 class AskService:
-    """One question from chat: cooldown → server FAQ → engine (in a thread) → bookkeeping."""
+    """One question from chat: cooldown → engine with the server's FAQ (in a thread) →
+    bookkeeping. The engine matches server FAQ questions by meaning, not by exact text."""
 
     def __init__(
         self,
         engine: EngineHolder,
         *,
         phase_of: PhaseLookup | None = None,
-        faq_lookup: FaqLookup | None = None,
+        faq_entries: FaqEntries | None = None,
         record_unanswered: UnansweredRecorder | None = None,
         cooldown: Cooldown | None = None,
     ) -> None:
         self.engine = engine
         self._phase_of = phase_of
-        self._faq_lookup = faq_lookup
+        self._faq_entries = faq_entries
         self._record_unanswered = record_unanswered
         self.cooldown = cooldown or Cooldown()
 
@@ -226,12 +221,13 @@ class AskService:
         phase = None
         if guild_id is not None and self._phase_of is not None:
             phase = await self._phase_of(guild_id, request.user_id)
-        if guild_id is not None and self._faq_lookup is not None:
-            override = await self._faq_lookup(guild_id, request.question)
-            if override:
-                return Reply(faq_answer(request.question, override), phase)
+        overrides: Sequence[FaqOverride] = ()
+        if guild_id is not None and self._faq_entries is not None:
+            overrides = await self._faq_entries(guild_id)
         mentor = self.engine.get()
-        answer = await asyncio.to_thread(mentor.ask, request.question, phase=phase)
+        answer = await asyncio.to_thread(
+            mentor.ask, request.question, phase=phase, overrides=overrides
+        )
         if request.previous_question and answer.kind == AnswerKind.NOT_COVERED:
             # "What about phase 3?" alone is too vague; read it with what it replies to.
             combined = f"{request.previous_question} {request.question}"[-MAX_QUESTION_CHARS:]

@@ -1,7 +1,8 @@
 """Per-guild configuration set by admins: ask channel, nudge channel, phase roles, FAQ.
 
-Server FAQ answers override the guide for one guild only: `faq_answer` is consulted before
-the engine (see `AskService`), matching on the same normalised key as unanswered questions
+Server FAQ answers override the guide for one guild only: the engine receives the guild's
+entries and matches a question to them by meaning (`MentorService.ask(overrides=...)`).
+Entries are keyed by the same normalised form as unanswered questions
 (`feedback.question_key`), so an admin can answer exactly what `/admin insights` lists.
 """
 
@@ -118,16 +119,6 @@ class GuildConfigService(Service):
             return False
         async with self._write() as session:
             return await GuildConfigRepository(session).delete_faq(guild_id, key)
-
-    async def faq_answer(self, guild_id: int, question: str) -> str | None:
-        """The guild's own answer to this question, if an admin wrote one."""
-        check_ids(guild_id, 1)
-        key = question_key(question or "")
-        if not key:
-            return None
-        async with self._read() as session:
-            row = await GuildConfigRepository(session).faq(guild_id, key)
-        return row.answer if row else None
 
     async def list_faqs(self, guild_id: int) -> tuple[FaqEntry, ...]:
         check_ids(guild_id, 1)

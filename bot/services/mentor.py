@@ -7,6 +7,7 @@ The CLI, the console chat and the Discord cogs all call `MentorService.ask`, so 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,6 +31,20 @@ GREETING_REPLY = (
     "the three-phase roadmap, prerequisites, courses, portfolio projects, salaries or timelines."
 )
 THANKS_REPLY = "You're welcome! Good luck with your studies; ask again any time."
+
+
+# A server FAQ answer is used when the question means the same as the admin's question:
+# paraphrases score about 0.75–0.95 with MiniLM, related-but-different questions lower.
+OVERRIDE_MIN_COSINE = 0.78
+SERVER_FAQ_TITLE = "Server FAQ"
+
+
+@dataclass(frozen=True, slots=True)
+class FaqOverride:
+    """An answer a server's admins wrote for one question, for that server only."""
+
+    question: str
+    answer: str
 
 
 class AnswerKind(StrEnum):
@@ -110,7 +125,13 @@ class MentorService:
     def guide(self) -> Guide:
         return self._guide
 
-    def ask(self, question: str, *, phase: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        phase: int | None = None,
+        overrides: Sequence[FaqOverride] = (),
+    ) -> Answer:
         cleaned = clean_question(question)
         if not has_words(cleaned):
             return self._invalid(
@@ -128,6 +149,8 @@ class MentorService:
             reply = GREETING_REPLY if talk == "greeting" else THANKS_REPLY
             return Answer(question, reply, False, (), AnswerKind.SMALL_TALK)
 
+        if overrides and (override := self._match_override(cleaned, overrides)) is not None:
+            return override
         query = cleaned
         if phase is not None and _OWN_PHASE.search(cleaned):
             query = f"{cleaned} (phase {phase})"  # "this phase" means the asker's phase
@@ -164,6 +187,18 @@ class MentorService:
             AnswerKind.ANSWER,
             best.chunk.phase,
         )
+
+    def _match_override(self, question: str, overrides: Sequence[FaqOverride]) -> Answer | None:
+        questions = [clean_question(o.question) for o in overrides]
+        scores = self._retriever.similarities(question, questions)
+        best = max(range(len(overrides)), key=scores.__getitem__)
+        exact = questions[best].casefold() == question.casefold()
+        if not exact and scores[best] < OVERRIDE_MIN_COSINE:
+            return None
+        chosen = overrides[best]
+        source = Source(SERVER_FAQ_TITLE, chosen.question, scores[best], "server-faq", None)
+        text = f"{chosen.answer}\n\nSource: {SERVER_FAQ_TITLE} › {chosen.question}"
+        return Answer(question, text, True, (source,), AnswerKind.ANSWER)
 
     @staticmethod
     def _source(hit: Hit) -> Source:

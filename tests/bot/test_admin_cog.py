@@ -112,14 +112,14 @@ async def test_faq_set_is_used_for_this_guild_then_removed(
     await cog.faq_set.callback(cog, interaction, "When is the study call?", "Fridays 18:00 UTC.")
     assert "Added" in str(sent_kwargs(interaction.response.send_message)["content"])
     reply = await services.ask.ask(AskRequest("when is the study call", GUILD, ALICE))
-    assert reply.answer.text == "Fridays 18:00 UTC."
+    assert reply.answer.text.startswith("Fridays 18:00 UTC.")
     choices = await cog.faq_autocomplete(admin_interaction(cog), "study")
     assert [c.value for c in choices] == ["When is the study call?"]
     remove = admin_interaction(cog)
     await cog.faq_remove.callback(cog, remove, "When is the study call?")
     assert "Removed" in str(sent_kwargs(remove.response.send_message)["content"])
     again = await services.ask.ask(AskRequest("when is the study call", GUILD, ALICE))
-    assert again.answer.text != "Fridays 18:00 UTC."
+    assert "Fridays 18:00 UTC." not in again.answer.text
 
 
 async def test_reload_swaps_services_and_reports(cog: AdminCog, services: BotServices) -> None:

@@ -42,13 +42,16 @@ async def test_phase_roles_map_replace_and_remove(config: GuildConfigService) ->
 async def test_faq_upsert_lookup_and_remove(config: GuildConfigService) -> None:
     assert await config.set_faq(GUILD, ALICE, "Where do we meet?", "Voice channel, Fridays.")
     assert not await config.set_faq(GUILD, BOB, "where do we MEET", "Stage channel.")
-    assert await config.faq_answer(GUILD, "Where do we meet ?!") == "Stage channel."
-    assert await config.faq_answer(GUILD + 1, "Where do we meet?") is None
-    [entry] = await config.list_faqs(GUILD)
-    assert (entry.question, entry.created_by) == ("where do we MEET", BOB)
+    [entry] = await config.list_faqs(GUILD)  # same normalised question: replaced, not added
+    assert (entry.question, entry.answer, entry.created_by) == (
+        "where do we MEET",
+        "Stage channel.",
+        BOB,
+    )
+    assert await config.list_faqs(GUILD + 1) == ()
     assert await config.remove_faq(GUILD, "where do we meet")
     assert not await config.remove_faq(GUILD, "where do we meet")
-    assert await config.faq_answer(GUILD, "Where do we meet?") is None
+    assert await config.list_faqs(GUILD) == ()
 
 
 @pytest.mark.parametrize(

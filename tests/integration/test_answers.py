@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from bot.services.mentor import ANSWER_LIMIT, AnswerKind, MentorService
+from bot.services.mentor import ANSWER_LIMIT, AnswerKind, FaqOverride, MentorService
 from knowledge.content import BUNDLED_GUIDE_DIR
 from knowledge.engine import load_knowledge
 
@@ -117,3 +117,14 @@ def test_guide_edit_is_picked_up_by_an_automatic_rebuild(real_embedder, tmp_path
     answer = mentor.ask("When does the weekend study group meet?")
     assert answer.confident
     assert "Saturday" in answer.text
+
+
+def test_server_faq_answers_paraphrases_but_not_other_questions(mentor):
+    overrides = [FaqOverride("When is the weekly study call?", "Thursdays at 19:00 UTC.")]
+    same = mentor.ask("what time is our weekly study call", overrides=overrides)
+    assert same.confident
+    assert same.text.startswith("Thursdays at 19:00 UTC.")
+    assert same.sources[0].title == "Server FAQ"
+    other = mentor.ask("How long does Phase 2 take?", overrides=overrides)
+    assert "Thursdays" not in other.text
+    assert "2–4 months" in other.text
