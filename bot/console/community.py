@@ -118,8 +118,11 @@ def _status_text(status: ChallengeStatus, user_id: int) -> str:
     ]
     if status.you is not None:
         you = status.you
-        value = fmt_minutes(you.progress) if c.metric == "minutes" else str(you.progress)
-        lines.append(f"You: {progress_bar(you.progress, c.goal)} {value} / {c.goal}, #{you.rank}")
+        if c.metric == "minutes":  # "1h / 10h", not "1h / 600"
+            value, goal = fmt_minutes(you.progress), fmt_minutes(c.goal)
+        else:
+            value, goal = str(you.progress), f"{c.goal} {METRIC_UNITS[c.metric]}"
+        lines.append(f"You: {progress_bar(you.progress, c.goal)} {value} / {goal}, #{you.rank}")
     elif not status.joined:
         lines.append("You have not joined; `/challenge join` to take part.")
     for board in status.boards:

@@ -84,7 +84,7 @@ async def test_challenge_lifecycle(ctx, sessionmaker) -> None:
     assert "You joined Sprint" in await run(ctx, "/challenge join")
     assert "already joined" in await run(ctx, "/challenge join sprint")
     status = await run(ctx, "/challenge status")
-    assert "You: [--------------------] 0m / 60, #1" in status
+    assert "You: [--------------------] 0m / 1h, #1" in status
     assert "You left Sprint" in await run(ctx, "/challenge leave")
     assert "not in Sprint" in await run(ctx, "/challenge leave")
     assert "Sprint is cancelled" in await run(ctx, "/challenge cancel 1")
