@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -30,7 +31,7 @@ from bot.cogs.progress import ProgressCog
 from bot.cogs.roadmap import RoadmapCog
 from bot.cogs.settings import SettingsCog
 from bot.discord_context import BotServices
-from bot.discord_errors import report_interaction_error
+from bot.discord_errors import describe, report_interaction_error
 from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
@@ -89,6 +90,42 @@ class MentorBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by AskCog's listener."""
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """After any successful slash command in a server: tell the member, once, that a
+        nudge could not reach them (DMs closed) and how to fix it.
+
+        The one place this happens: discord.py dispatches `app_command_completion` only
+        when a command finished without error, after its reply was sent, so the notice is
+        an extra ephemeral follow-up and never replaces the answer. It is marked as told
+        only once it was delivered; a command answered with a modal cannot take a
+        follow-up, so the member is told on the next one instead.
+        """
+        if interaction.guild_id is None:
+            return
+        if interaction.response.type is discord.InteractionResponseType.modal:
+            return
+        notices = self.services.notices
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        try:
+            problem = await notices.due(self.services.progress.nudges, guild_id, user_id)
+            if problem is None:
+                return
+            if interaction.response.is_done():
+                await interaction.followup.send(problem, ephemeral=True)
+            else:
+                await interaction.response.send_message(problem, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not deliver the DM-closed notice (%s)", describe(interaction))
+            return
+        except Exception:
+            log.exception("delivery-problem check failed (%s)", describe(interaction))
+            return
+        notices.mark_told(guild_id, user_id, problem)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

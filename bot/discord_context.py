@@ -16,6 +16,7 @@ import discord
 from bot.services.answers import AskService, EngineHolder
 from bot.services.bundle import ProgressServices
 from bot.services.guild_config import GuildConfigService
+from bot.services.nudges import ProblemNotices
 
 
 @dataclass
@@ -28,6 +29,9 @@ class BotServices:
     reload: Callable[[], Awaitable[str]] | None = None
     # guild_id -> ask channel id (None: none configured); filled lazily, updated by admins.
     ask_channels: dict[int, int | None] = field(default_factory=dict)
+    # Who was told about a refused DM; here, not in the progress services, so a guide
+    # reload does not forget it (see `MentorBot.on_app_command_completion`).
+    notices: ProblemNotices = field(default_factory=ProblemNotices)
 
 
 class HasServices(Protocol):

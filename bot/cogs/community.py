@@ -140,9 +140,15 @@ class CommunityCog(commands.Cog, name="Community"):
     ) -> None:
         self.bot = bot
         self.services = services
-        progress = services.progress
-        self.scheduler = scheduler or CommunityScheduler(
-            progress.sessionmaker, progress.guide, DiscordSender(bot), progress.clock
+        self._own_scheduler = scheduler is None
+        self._scheduler_guide = services.progress.guide
+        self.scheduler = scheduler or self._build_scheduler()
+
+    def _build_scheduler(self) -> CommunityScheduler:
+        progress = self.services.progress
+        self._scheduler_guide = progress.guide
+        return CommunityScheduler(
+            progress.sessionmaker, progress.guide, DiscordSender(self.bot), progress.clock
         )
 
     @property
@@ -159,6 +165,9 @@ class CommunityCog(commands.Cog, name="Community"):
     @tasks.loop(minutes=1)
     async def due_work(self) -> None:
         """Everything due is read from the database each minute (no in-memory timers)."""
+        if self._own_scheduler and self.services.progress.guide is not self._scheduler_guide:
+            # /admin reload swapped the guide: nudges must point at its milestones.
+            self.scheduler = self._build_scheduler()
         try:
             report = await self.scheduler.run_due_work()
         except Exception:  # one bad minute must not stop the loop
@@ -185,6 +194,8 @@ class CommunityCog(commands.Cog, name="Community"):
         problem = await self.community.nudges.delivery_problem(guild_id, interaction.user.id)
         text = f"{preview.nudge.text}\n\n{when}" + (f"\n{problem}" if problem else "")
         await send_ephemeral(interaction, text)
+        # Shown here already: the after-command notice must not repeat it.
+        self.services.notices.mark_told(guild_id, interaction.user.id, problem)
 
     @app_commands.command(name="nudges", description="Turn weekly nudges on or off")
     @app_commands.describe(

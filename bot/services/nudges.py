@@ -139,6 +139,36 @@ def plan(candidates: list[NudgeCandidate], now: datetime, limit: int | None) -> 
     return due if limit is None else due[:limit]
 
 
+class ProblemNotices:
+    """Decides when to tell a member about a delivery problem: once per problem.
+
+    A refused DM marks the member `dm_closed` and stays that way until they pick a route
+    again (`NudgeService.set_preferences` clears it), so "is there a problem" alone would
+    repeat the notice after every command. This remembers who was told which text, and
+    forgets as soon as the service reports no problem for them, so a later refusal is
+    told again. In memory on purpose: the worst a restart does is tell each affected
+    member once more, which does not justify a schema change. The owner keeps one
+    instance across guide reloads (which rebuild the `NudgeService`).
+    """
+
+    def __init__(self) -> None:
+        self._told: dict[tuple[int, int], str] = {}
+
+    async def due(self, nudges: NudgeService, guild_id: int, user_id: int) -> str | None:
+        """The notice to show now, or None (no problem, or already told about this one)."""
+        key = (guild_id, user_id)
+        problem = await nudges.delivery_problem(guild_id, user_id)
+        if problem is None:
+            self._told.pop(key, None)
+            return None
+        return None if self._told.get(key) == problem else problem
+
+    def mark_told(self, guild_id: int, user_id: int, problem: str | None) -> None:
+        """Record that the member has seen `problem` (call only once it was delivered)."""
+        if problem is not None:
+            self._told[(guild_id, user_id)] = problem
+
+
 def _phase_name(label: str, number: int, title: str) -> str:
     """'Phase 1: ML foundations' without doubling a title that already says 'Phase 1'."""
     if title.lower().startswith((label.lower(), f"phase {number}")):

@@ -9,8 +9,10 @@ import pytest
 
 from bot.cogs.community import CommunityCog, DiscordSender
 from bot.discord_context import BotServices
+from bot.services.bundle import build_progress_services
 from bot.services.challenges import NotAllowed
 from bot.services.errors import ValidationError
+from knowledge.content import Guide
 from tests.bot.helpers import ALICE, GUILD, make_interaction, sent_kwargs
 
 
@@ -67,3 +69,16 @@ async def test_loop_runs_due_work_and_survives_errors(cog: CommunityCog, monkeyp
     monkeypatch.setattr(cog.scheduler, "run_due_work", boom)
     await cog.due_work.coro(cog)  # one iteration: logs, does not raise
     assert calls == [GUILD]
+
+
+async def test_loop_picks_up_a_reloaded_guide(cog: CommunityCog, services: BotServices) -> None:
+    before = cog.scheduler
+    await cog.due_work.coro(cog)
+    assert cog.scheduler is before  # nothing changed: same scheduler (and its pacing state)
+    progress = services.progress
+    reloaded = Guide(progress.guide.documents, progress.guide.content_hash)  # a new object
+    fresh = build_progress_services(progress.sessionmaker, reloaded)
+    services.progress = fresh  # what /admin reload does
+    await cog.due_work.coro(cog)
+    assert cog.scheduler is not before
+    assert cog.scheduler._guide is fresh.guide

@@ -68,16 +68,32 @@ class Twin:
                 raise AssertionError(f"twin {action} failed: {data.get('error')}")
             return data
 
-    async def slash(self, user: str, name: str, options: list[dict[str, Any]] | None = None) -> str:
-        """Run a slash command as `user` in #general; returns the interaction id."""
+    async def slash(
+        self,
+        user: str,
+        name: str,
+        options: list[dict[str, Any]] | None = None,
+        *,
+        channels: list[str] | None = None,
+    ) -> str:
+        """Run a slash command as `user` in #general; returns the interaction id.
+
+        `channels`: ids of channels passed as channel options, sent in `resolved` as
+        Discord does (see twin.mjs).
+        """
         result = await self.call(
             "slash",
             userId=self.user(user),
             channelId=self.channel("general"),
             name=name,
             options=options or [],
+            channelOptions=channels or [],
         )
         return result["id"]
+
+    async def messages_by_bot(self, channel: str, after: str) -> list[dict[str, Any]]:
+        """The bot's messages in `channel` newer than the snowflake `after` (no waiting)."""
+        return await self.call("botMessages", channelId=self.channel(channel), afterId=after)
 
     async def ack(self, interaction_id: str) -> dict[str, Any]:
         return await self.call("ack", interactionId=interaction_id, timeout=15_000)

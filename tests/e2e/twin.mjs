@@ -11,8 +11,15 @@ const discord = new DigitalDiscord({
   channels: [
     { name: 'general', type: GUILD_TEXT },
     { name: 'ask-here', type: GUILD_TEXT },
+    { name: 'nudges', type: GUILD_TEXT },
   ],
-  users: [{ username: 'alice' }, { username: 'bob' }, { username: 'admin' }],
+  users: [
+    { username: 'alice' },
+    { username: 'bob' },
+    { username: 'admin' },
+    { username: 'carol' },
+    { username: 'dave' },
+  ],
   botUser: { username: 'MLE Mentor' },
 })
 await discord.start()
@@ -33,8 +40,27 @@ const actions = {
     const reference = replyTo ? { message_id: replyTo, channel_id: channelId } : undefined
     return discord.simulateUserMessage({ channelId, userId, content, messageReference: reference })
   },
-  async slash({ userId, channelId, name, options }) {
-    return discord.simulateSlashCommand({ channelId, userId, name, options })
+  async slash({ userId, channelId, name, options, channelOptions }) {
+    if (!channelOptions?.length) {
+      return discord.simulateSlashCommand({ channelId, userId, name, options })
+    }
+    // simulateSlashCommand sends no `resolved` data, which Discord includes for channel
+    // options (discord.py turns a channel option into a channel from it). Same payload,
+    // plus `resolved.channels` built from the twin's own channel rows.
+    const command = await discord.prisma.applicationCommand.findFirst({
+      where: { applicationId: discord.botUserId, name, guildId: discord.guildId },
+    })
+    const resolvedChannels = {}
+    for (const id of channelOptions) {
+      const row = await discord.prisma.channel.findUniqueOrThrow({ where: { id } })
+      resolvedChannels[id] = { id, name: row.name, type: row.type, permissions: '1099511627775' }
+    }
+    return discord.simulateInteraction({
+      type: 2,
+      channelId,
+      userId,
+      data: { id: command.id, name, type: 1, options, resolved: { channels: resolvedChannels } },
+    })
   },
   async click({ userId, channelId, messageId, customId }) {
     return discord.simulateButtonClick({ channelId, userId, messageId, customId })

@@ -1,0 +1,210 @@
+"""Study challenges, scheduler channel posts and the DM-closed notice over the wire.
+
+The real bot against discord-digital-twin, as in test_over_the_wire.py. The scheduler's
+once-a-minute loop is paused for this module and `run_due_work` is driven with chose
+instants instead: the loop would otherwise run on the wall clock and race the assertions
+(the claim protocol makes that harmless for delivery, but not for "nothing yet at 11:59").
+Every instant is today (UTC), the day the test runs, so the ISO week matches the wall
+clock and the loop finds nothing left to do when it resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.cogs.community import CommunityCog
+from bot.services.nudges import DM_CLOSED_NOTICE
+from bot.services.scheduler import CommunityScheduler
+from tests.e2e.conftest import RunningBot, Twin
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+
+# Application command option types (Discord API).
+SUB_COMMAND, STRING, INTEGER, BOOLEAN, CHANNEL = 1, 3, 4, 5, 7
+EPHEMERAL = 64
+TODAY = datetime.now(UTC).date()
+
+
+def opt(name: str, kind: int, value: Any) -> dict[str, Any]:
+    return {"name": name, "type": kind, "value": value}
+
+
+def sub(name: str, *options: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, "type": SUB_COMMAND, "options": list(options)}]
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime.combine(TODAY, time(hour, minute), tzinfo=UTC)
+
+
+async def wait_for(
+    twin: Twin, channel: str, after: str, match: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The first bot message in `channel` after `after` that matches (polls the twin)."""
+    for _ in range(150):
+        for message in await twin.messages_by_bot(channel, after):
+            if match(message):
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no matching bot message in #{channel}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="package")
+async def scheduler(running: RunningBot) -> AsyncIterator[CommunityScheduler]:
+    """The running bot's own scheduler, with its minute loop paused (resumed afterwards)."""
+    cog = running.bot.get_cog("Community")
+    assert isinstance(cog, CommunityCog)
+    task = cog.due_work.get_task()
+    cog.due_work.cancel()
+    if task is not None:
+        with suppress(asyncio.CancelledError):
+            await task
+    try:
+        yield cog.scheduler
+    finally:
+        guild = running.twin.guild_id
+        assert running.services.config is not None
+        await running.services.config.set_nudge_channel(guild, None)
+        cog.due_work.start()
+
+
+async def create_challenge(twin: Twin, name: str, goal: int = 120) -> dict[str, Any]:
+    created = await twin.slash(
+        "admin",
+        "challenge",
+        sub(
+            "create",
+            opt("name", STRING, name),
+            opt("metric", STRING, "minutes"),
+            opt("goal", INTEGER, goal),
+            opt("start", STRING, TODAY.isoformat()),
+            opt("end", STRING, (TODAY + timedelta(days=13)).isoformat()),
+        ),
+    )
+    [reply] = await twin.bot_messages(created)
+    return reply
+
+
+async def test_challenge_create_join_log_and_status(running: RunningBot) -> None:
+    twin = running.twin
+    reply = await create_challenge(twin, "Sprint")
+    assert reply["content"].startswith("Created **Sprint**: 120 minutes")
+    assert not reply.get("flags", 0) & EPHEMERAL  # the server sees the new challenge
+    for member, minutes in (("carol", 50), ("dave", 20)):
+        joined = await twin.slash(member, "challenge", sub("join", opt("name", STRING, "Sprint")))
+        [ok] = await twin.bot_messages(joined)
+        assert ok["content"] == "You joined **Sprint**. Good luck!"
+        logged = await twin.slash(
+            member, "log", [opt("minutes", INTEGER, minutes), opt("topic", STRING, "backprop")]
+        )
+        [confirmation] = await twin.bot_messages(logged)
+        assert f"Logged **{minutes}m**" in confirmation["content"]
+    asked = await twin.slash("dave", "challenge", sub("status", opt("name", STRING, "Sprint")))
+    [status] = await twin.bot_messages(asked)
+    assert status["flags"] & EPHEMERAL
+    box = status["embeds"][0]
+    assert box["title"] == "Challenge: Sprint"
+    fields = {f["name"]: f["value"] for f in box["fields"]}
+    assert fields["You"].endswith("20m / 120 · #2")
+    carol, dave = twin.user("carol"), twin.user("dave")
+    lines = fields["Standings"].splitlines()
+    assert lines[0].startswith("`#1")
+    assert lines[0].endswith(f"<@{carol}> 50")
+    assert lines[1].startswith("`#2")
+    assert lines[1].endswith(f"<@{dave}> 20")
+    # A second join is refused clearly and changes nothing.
+    again = await twin.slash("dave", "challenge", sub("join", opt("name", STRING, "Sprint")))
+    [refused] = await twin.bot_messages(again)
+    assert "already" in refused["content"].lower()
+
+
+async def test_scheduler_posts_in_the_nudge_channel(
+    running: RunningBot, scheduler: CommunityScheduler
+) -> None:
+    twin = running.twin
+    nudges = twin.channel("nudges")
+    configured = await twin.slash(
+        "admin", "admin", sub("nudge-channel", opt("channel", CHANNEL, nudges)), channels=[nudges]
+    )
+    [ok] = await twin.bot_messages(configured)
+    assert f"<#{nudges}>" in ok["content"]
+    assert running.services.config is not None
+    assert await running.services.config.nudge_channel(twin.guild_id) == int(nudges)
+    chose = await twin.slash(
+        "carol",
+        "nudges",
+        [
+            opt("enabled", BOOLEAN, True),
+            opt("weekday", INTEGER, TODAY.weekday()),
+            opt("hour", INTEGER, 12),
+            opt("via", STRING, "channel"),
+        ],
+    )
+    [on] = await twin.bot_messages(chose)
+    assert "by channel" in on["content"]
+    reply = await create_challenge(twin, "Kickoff", goal=60)
+    assert "Kickoff" in reply["content"]
+    carol = twin.user("carol")
+
+    def is_nudge(message: dict[str, Any]) -> bool:
+        return message["content"].startswith(f"<@{carol}> ")
+
+    before = await scheduler.run_due_work(at(11, 59))  # the challenges started at 00:00
+    assert "nudge" not in before.by_kind
+    start = await wait_for(twin, "nudges", chose, lambda m: "Kickoff starts now!" in m["content"])
+    assert "Goal: 60 minutes" in start["content"]
+    assert not any(is_nudge(m) for m in await twin.messages_by_bot("nudges", chose))
+
+    due = await scheduler.run_due_work(at(12, 1))  # carol's slot has passed
+    assert due.by_kind.get("nudge") == 1
+    nudge = await wait_for(twin, "nudges", chose, is_nudge)
+    assert len(nudge["content"]) > len(f"<@{carol}> ")
+    later = await scheduler.run_due_work(at(12, 30))
+    assert later.sent == 0
+    posted = await twin.messages_by_bot("nudges", chose)
+    assert sum(is_nudge(m) for m in posted) == 1  # exactly once this week
+    assert sum("Kickoff starts now!" in m["content"] for m in posted) == 1
+
+
+async def test_refused_dm_is_explained_on_the_next_command(
+    running: RunningBot, scheduler: CommunityScheduler
+) -> None:
+    """The twin has no DM channel endpoint: `POST /users/@me/channels` answers 404, which
+    the production sender maps to `forbidden` exactly as it maps Discord's 403 for closed
+    DMs, so the refusal path runs for real up to the member's next command."""
+    twin = running.twin
+    await twin.slash(
+        "dave",
+        "nudges",
+        [
+            opt("enabled", BOOLEAN, True),
+            opt("weekday", INTEGER, TODAY.weekday()),
+            opt("hour", INTEGER, 13),
+            opt("via", STRING, "dm"),
+        ],
+    )
+    report = await scheduler.run_due_work(at(13, 1))
+    assert report.failed == 1
+    prefs = await running.services.progress.nudges.preferences(
+        twin.guild_id, int(twin.user("dave"))
+    )
+    assert prefs.dm_closed
+    first = await twin.slash("dave", "streak")
+    reply, notice = await twin.bot_messages(first, count=2)
+    assert notice["content"] == DM_CLOSED_NOTICE
+    assert notice["flags"] & EPHEMERAL
+    assert reply["content"] != DM_CLOSED_NOTICE
+    second = await twin.slash("dave", "streak")
+    [only] = await twin.bot_messages(second)
+    await asyncio.sleep(0.3)  # a notice would follow the reply within milliseconds
+    assert [m["content"] for m in await twin.messages_by_bot("general", second)] == [
+        only["content"]
+    ]
+    assert only["content"] != DM_CLOSED_NOTICE
