@@ -35,6 +35,7 @@ from bot.discord_errors import describe, report_interaction_error
 from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
+from bot.services.delivery import Pacing
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
@@ -270,6 +271,7 @@ async def run_bot(settings: Settings) -> None:
             lambda: build_mentor(build_knowledge(settings)),
             config_factory=GuildConfigService,
         )
+        services.pacing = Pacing(settings.mentor_nudge_messages, settings.mentor_nudge_seconds)
         bot = create_bot(settings, services)
         try:
             async with bot:

@@ -15,6 +15,7 @@ import discord
 
 from bot.services.answers import AskService, EngineHolder
 from bot.services.bundle import ProgressServices
+from bot.services.delivery import Pacing
 from bot.services.guild_config import GuildConfigService
 from bot.services.nudges import ProblemNotices
 
@@ -25,6 +26,8 @@ class BotServices:
     ask: AskService
     engine: EngineHolder
     config: GuildConfigService | None = None
+    # How fast the community loop may send nudges, digests and announcements.
+    pacing: Pacing = field(default_factory=Pacing)
     # Reloads the guide and index and swaps the services; returns a one-line summary.
     reload: Callable[[], Awaitable[str]] | None = None
     # guild_id -> ask channel id (None: none configured); filled lazily, updated by admins.

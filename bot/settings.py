@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mentor_guide_dir: Path | None = None
     # Sync slash commands to this server only (instant; for development).
     mentor_dev_guild_id: int | None = Field(default=None, gt=0)
+    # Nudge and digest sending pace: at most this many messages per this many seconds.
+    mentor_nudge_messages: int = Field(default=5, ge=1, le=50)
+    mentor_nudge_seconds: float = Field(default=10.0, gt=0, le=600)
     log_level: str = "INFO"
 
     @field_validator("database_url", "mentor_model", "mentor_dev_guild_id", mode="before")

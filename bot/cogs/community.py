@@ -148,7 +148,11 @@ class CommunityCog(commands.Cog, name="Community"):
         progress = self.services.progress
         self._scheduler_guide = progress.guide
         return CommunityScheduler(
-            progress.sessionmaker, progress.guide, DiscordSender(self.bot), progress.clock
+            progress.sessionmaker,
+            progress.guide,
+            DiscordSender(self.bot),
+            progress.clock,
+            pacing=self.services.pacing,
         )
 
     @property

@@ -11,6 +11,7 @@ from bot.cogs.community import CommunityCog, DiscordSender
 from bot.discord_context import BotServices
 from bot.services.bundle import build_progress_services
 from bot.services.challenges import NotAllowed
+from bot.services.delivery import Pacing
 from bot.services.errors import ValidationError
 from knowledge.content import Guide
 from tests.bot.helpers import ALICE, GUILD, make_interaction, sent_kwargs
@@ -23,6 +24,12 @@ def cog(bot: MagicMock, services: BotServices) -> CommunityCog:
 
 async def test_builds_its_services_and_a_discord_sender(cog: CommunityCog) -> None:
     assert isinstance(cog.scheduler._sender, DiscordSender)
+    assert cog.scheduler._pacing == Pacing(5, 10.0)
+
+
+async def test_pacing_comes_from_the_services(bot: MagicMock, services: BotServices) -> None:
+    services.pacing = Pacing(2, 30.0)
+    assert CommunityCog(bot, services).scheduler._pacing == Pacing(2, 30.0)
 
 
 async def test_nudges_on_then_preview(cog: CommunityCog) -> None:
