@@ -66,7 +66,17 @@ class FeedbackService(Service):
         now = self._now()
         async with self._write() as session:
             await MemberRepository(session).get_or_create(guild_id, user_id, now)
-            await FeedbackRepository(session).add_feedback(
+            feedback = FeedbackRepository(session)
+            # One vote per member per answer: clicking again (or changing one's mind)
+            # replaces the vote instead of skewing the helpful ratio.
+            existing = await feedback.vote_on(
+                guild_id=guild_id, user_id=user_id, question=text, cited_section=section
+            )
+            if existing is not None:
+                existing.helpful = bool(helpful)
+                existing.created_at = now
+                return
+            await feedback.add_feedback(
                 guild_id=guild_id,
                 user_id=user_id,
                 question=text,

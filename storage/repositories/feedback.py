@@ -46,6 +46,28 @@ class FeedbackRepository:
         await self._session.flush()
         return row
 
+    async def vote_on(
+        self, *, guild_id: int, user_id: int, question: str, cited_section: str | None
+    ) -> AnswerFeedback | None:
+        """The member's existing vote on this answer (same question and cited section)."""
+        section = (
+            AnswerFeedback.cited_section.is_(None)
+            if cited_section is None
+            else AnswerFeedback.cited_section == cited_section
+        )
+        stmt = (
+            select(AnswerFeedback)
+            .where(
+                AnswerFeedback.guild_id == guild_id,
+                AnswerFeedback.user_id == user_id,
+                AnswerFeedback.question == question,
+                section,
+            )
+            .order_by(AnswerFeedback.id.desc())
+            .limit(1)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
     async def add_unanswered(
         self,
         *,

@@ -96,8 +96,8 @@ async def test_insights_list_unanswered_and_feedback_ratio(
     await services.progress.feedback.record_unanswered(GUILD, ALICE, "Best GPU for @everyone?")
     await services.progress.feedback.record_unanswered(GUILD, ALICE + 1, "best gpu for everyone")
     await services.progress.feedback.record_feedback(GUILD, ALICE, "q", True)
-    await services.progress.feedback.record_feedback(GUILD, ALICE, "q", True)
-    await services.progress.feedback.record_feedback(GUILD, ALICE, "q", False)
+    await services.progress.feedback.record_feedback(GUILD, ALICE + 1, "q", True)
+    await services.progress.feedback.record_feedback(GUILD, ALICE + 2, "q", False)
     interaction = admin_interaction(cog)
     await cog.insights.callback(cog, interaction)
     embed = sent_kwargs(interaction.response.send_message)["embed"]

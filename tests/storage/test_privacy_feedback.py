@@ -141,3 +141,18 @@ async def test_feedback_is_recorded_and_validated(services) -> None:
             await services.feedback.record_unanswered(GUILD, ALICE, bad)
     export = await services.privacy.export(GUILD, BOB)
     assert max(len(r["question"]) for r in export["tables"]["answer_feedback"]) == 2000
+
+
+async def test_a_member_has_one_vote_per_answer(services) -> None:
+    vote = services.feedback.record_feedback
+    await vote(GUILD, ALICE, "What is a tensor?", True, "Tensors")
+    await vote(GUILD, ALICE, "What is a tensor?", True, "Tensors")  # a double click
+    await vote(GUILD, BOB, "What is a tensor?", True, "Tensors")
+    summary = await services.feedback.feedback_summary(GUILD)
+    assert (summary.helpful, summary.not_helpful) == (2, 0)
+    await vote(GUILD, ALICE, "What is a tensor?", False, "Tensors")  # changed her mind
+    summary = await services.feedback.feedback_summary(GUILD)
+    assert (summary.helpful, summary.not_helpful) == (1, 1)
+    await vote(GUILD, ALICE, "What is a tensor?", True, None)  # another answer, another vote
+    summary = await services.feedback.feedback_summary(GUILD)
+    assert (summary.helpful, summary.not_helpful) == (2, 1)
