@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.console.progress import phase_name
 from bot.discord_errors import GuildOnly
 from bot.discord_text import one_line
+from bot.services.nudges import WEEKDAY_NAMES
 from bot.services.progress import PhaseInfo
 
 MAX_CHOICES = 25  # Discord's limit for autocomplete results
@@ -52,3 +53,6 @@ def phase_choices(phases: Sequence[PhaseInfo], current: str) -> list[app_command
         for p in phases
         if not needle or needle in phase_name(p).lower() or needle == str(p.number)
     ][:MAX_CHOICES]
+
+
+WEEKDAYS = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(WEEKDAY_NAMES)]

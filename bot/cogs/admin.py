@@ -12,10 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import embed, filter_choices, phase_choices, require_guild
+from bot.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
 from bot.discord_context import BotServices
 from bot.discord_text import one_line, truncate
 from bot.services.guild_config import GuildConfigService
+from bot.services.nudges import WEEKDAY_NAMES
 
 NEEDED_IN_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
 Postable = discord.TextChannel | discord.ForumChannel
@@ -92,6 +93,25 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Server 
         self.services.ask_channels[guild_id] = channel.id if channel else None
         text = await self._channel_reply(interaction, "Ask channel", channel)
         await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(
+        name="nudge-default", description="Default weekly nudge slot and digest time"
+    )
+    @app_commands.describe(
+        weekday="Day for members who did not pick one (their own timezone)",
+        hour="Hour, 0-23 (members' timezone; the weekly digest uses the server's)",
+    )
+    @app_commands.choices(weekday=WEEKDAYS)
+    async def nudge_default(
+        self, interaction: discord.Interaction, weekday: int, hour: app_commands.Range[int, 0, 23]
+    ) -> None:
+        guild_id = require_guild(interaction)
+        await self.services.progress.nudges.set_guild_default(guild_id, weekday, hour)
+        await interaction.response.send_message(
+            f"Default nudge slot: {WEEKDAY_NAMES[weekday].title()} at {hour:02d}:00 in each "
+            "member's timezone; the weekly digest goes out then in the server's timezone.",
+            ephemeral=True,
+        )
 
     @app_commands.command(name="nudge-channel", description="Where channel nudges are posted")
     @app_commands.describe(channel="The channel (leave empty to clear)")

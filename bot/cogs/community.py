@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs._common import embed, require_guild
+from bot.cogs._common import WEEKDAYS, embed, require_guild
 from bot.console.progress import fmt_minutes
 from bot.discord_context import BotServices
 from bot.discord_errors import send_ephemeral
@@ -30,7 +30,6 @@ from bot.services.scheduler import CommunityScheduler
 
 log = logging.getLogger("mentor.discord.community")
 MAX_MESSAGE = 2000
-WEEKDAYS = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(WEEKDAY_NAMES)]
 METRICS = [
     app_commands.Choice(name="minutes studied", value="minutes"),
     app_commands.Choice(name="active days", value="active_days"),
@@ -235,6 +234,26 @@ class CommunityCog(commands.Cog, name="Community"):
             interaction,
             f"Weekly nudges are on: {WEEKDAY_NAMES[prefs.weekday].title()} at "
             f"{prefs.hour:02d}:00 your time ({prefs.timezone}), by {prefs.via}.",
+        )
+
+    @app_commands.command(name="digest", description="May the weekly digest name you?")
+    @app_commands.describe(visible="Show you among the most active learners, or keep you out")
+    @app_commands.choices(
+        visible=[
+            app_commands.Choice(name="show me", value="show"),
+            app_commands.Choice(name="hide me", value="hide"),
+        ]
+    )
+    @app_commands.guild_only()
+    async def digest(self, interaction: discord.Interaction, visible: str) -> None:
+        guild_id = require_guild(interaction)
+        hide = visible == "hide"
+        await self.community.nudges.set_digest_opt_out(guild_id, interaction.user.id, hide)
+        await send_ephemeral(
+            interaction,
+            "The weekly digest will not name you."
+            if hide
+            else "The weekly digest may name you among the most active learners.",
         )
 
     @challenge.command(name="create", description="Create a study challenge (admins)")

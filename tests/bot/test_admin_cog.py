@@ -130,3 +130,20 @@ async def test_reload_swaps_services_and_reports(cog: AdminCog, services: BotSer
     text = str(sent_kwargs(interaction.followup.send)["content"])
     assert text.startswith("Reloaded the guide: 3 documents, 2 phases, 2 milestones")
     assert services.progress is not before
+
+
+async def test_nudge_default_moves_members_without_their_own_slot(
+    cog: AdminCog, services: BotServices
+) -> None:
+    nudges = services.progress.nudges
+    await nudges.set_preferences(GUILD, ALICE, enabled=True)  # no slot of her own
+    await nudges.set_preferences(GUILD, ALICE + 1, enabled=True, weekday=2, hour=7)
+    interaction = admin_interaction(cog)
+    await cog.nudge_default.callback(cog, interaction, 4, 9)
+    reply = sent_kwargs(interaction.response.send_message)
+    assert reply["ephemeral"] is True
+    assert "Friday at 09:00" in str(reply["content"])
+    alice = await nudges.preferences(GUILD, ALICE)
+    assert (alice.weekday, alice.hour) == (4, 9)
+    own = await nudges.preferences(GUILD, ALICE + 1)
+    assert (own.weekday, own.hour) == (2, 7)  # a member's own choice wins

@@ -89,3 +89,16 @@ async def test_loop_picks_up_a_reloaded_guide(cog: CommunityCog, services: BotSe
     await cog.due_work.coro(cog)
     assert cog.scheduler is not before
     assert cog.scheduler._guide is fresh.guide
+
+
+async def test_digest_opt_out_is_stored(cog: CommunityCog, services: BotServices) -> None:
+    def opted_out(export: dict) -> bool:
+        [member] = export["tables"]["members"]
+        return bool(member["digest_opt_out"])
+
+    hide = make_interaction(client=cog.bot)
+    await cog.digest.callback(cog, hide, "hide")
+    assert sent_kwargs(hide.response.send_message)["ephemeral"] is True
+    assert opted_out(await services.progress.privacy.export(GUILD, ALICE))
+    await cog.digest.callback(cog, make_interaction(client=cog.bot), "show")
+    assert not opted_out(await services.progress.privacy.export(GUILD, ALICE))

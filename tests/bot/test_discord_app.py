@@ -22,6 +22,7 @@ EXPECTED_COMMANDS = {
     "admin",
     "ask",
     "challenge",
+    "digest",
     "leaderboard",
     "log",
     "mydata",
