@@ -9,14 +9,14 @@ server's only member, so they are treated as its admin.
 from __future__ import annotations
 
 import asyncio
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.console.commands import bind_sync, guarded, split_args
+from bot.console.commands import dispatch as dispatch_in
 from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID, fmt_minutes
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
-from bot.services.errors import MentorError, ValidationError
 from bot.services.nudges import WEEKDAY_NAMES
 
 _BAR = 20
@@ -31,13 +31,6 @@ class CommunityContext:
 
 
 Handler = Callable[[CommunityContext, str], Awaitable[str]]
-
-
-def _split(args: str) -> list[str]:
-    try:
-        return shlex.split(args)
-    except ValueError as exc:
-        raise ValidationError(f"Could not read that: {exc} (check your quotes).") from exc
 
 
 async def cmd_nudge(ctx: CommunityContext, args: str) -> str:
@@ -61,7 +54,7 @@ async def cmd_nudges(ctx: CommunityContext, args: str) -> str:
         "Usage: /nudges on|off [weekday] [hour] [dm|channel], e.g. /nudges on friday 9 dm; "
         "admins: /nudges default WEEKDAY HOUR"
     )
-    parts = _split(args)
+    parts = split_args(args)
     if parts and parts[0].lower() == "default":
         if len(parts) != 3:
             return usage
@@ -145,7 +138,7 @@ _CREATE_USAGE = (
 
 
 async def cmd_challenge(ctx: CommunityContext, args: str) -> str:
-    parts = _split(args)
+    parts = split_args(args)
     if not parts:
         return "Usage: /challenge create|join|leave|status|end|cancel|list ..."
     action, rest = parts[0].lower(), parts[1:]
@@ -216,43 +209,27 @@ async def cmd_digest(ctx: CommunityContext, args: str) -> str:
     return "The weekly digest may name you among the most active learners."
 
 
-def _guarded(handler: Handler) -> Handler:
-    async def run(ctx: CommunityContext, args: str) -> str:
-        try:
-            return await handler(ctx, args)
-        except MentorError as exc:
-            return str(exc)
-
-    run.__name__ = handler.__name__
-    return run
-
-
 COMMUNITY_COMMANDS: dict[str, tuple[Handler, str]] = {
-    "/nudge": (_guarded(cmd_nudge), "/nudge preview — your next weekly nudge, now"),
+    "/nudge": (guarded(cmd_nudge), "/nudge preview — your next weekly nudge, now"),
     "/nudges": (
-        _guarded(cmd_nudges),
+        guarded(cmd_nudges),
         "/nudges on|off [weekday] [hour] [dm|channel] — weekly nudge settings",
     ),
-    "/digest": (_guarded(cmd_digest), "/digest show|hide — may the weekly digest name you"),
+    "/digest": (guarded(cmd_digest), "/digest show|hide — may the weekly digest name you"),
     "/challenge": (
-        _guarded(cmd_challenge),
+        guarded(cmd_challenge),
         "/challenge create|join|leave|status|end|cancel|list — study challenges",
     ),
 }
 
 
 async def dispatch(ctx: CommunityContext, line: str) -> str | None:
-    name, _, args = line.strip().partition(" ")
-    entry = COMMUNITY_COMMANDS.get(name.lower())
-    return None if entry is None else await entry[0](ctx, args.strip())
+    """Run `line` if it is one of these commands; None if it is not."""
+    return await dispatch_in(COMMUNITY_COMMANDS, ctx, line)
 
 
 def sync_community_commands(
     ctx: CommunityContext, runner: asyncio.Runner
 ) -> dict[str, tuple[Callable[[str], str], str]]:
-    """The registry in the console's synchronous `(args) -> str` shape (one event loop)."""
-
-    def bind(handler: Handler) -> Callable[[str], str]:
-        return lambda args: runner.run(handler(ctx, args))
-
-    return {name: (bind(h), text) for name, (h, text) in COMMUNITY_COMMANDS.items()}
+    """The table in the console's synchronous `(args) -> str` shape (one event loop)."""
+    return bind_sync(COMMUNITY_COMMANDS, ctx, runner)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.console.commands import bind_sync, guarded, split_args
+from bot.console.commands import dispatch as dispatch_in
 from bot.services.bundle import ProgressServices
-from bot.services.errors import MentorError, ValidationError
+from bot.services.errors import ValidationError
 from bot.services.leaderboard import parse_period
 from bot.services.progress import Checklist, PhaseInfo
 
@@ -52,13 +53,6 @@ def fmt_minutes(minutes: int) -> str:
     if not hours:
         return f"{rest}m"
     return f"{hours}h {rest}m" if rest else f"{hours}h"
-
-
-def _split(args: str) -> list[str]:
-    try:
-        return shlex.split(args)
-    except ValueError as exc:
-        raise ValidationError(f"Could not read that: {exc} (check your quotes).") from exc
 
 
 def _parse_int(text: str, what: str, example: str) -> int:
@@ -110,7 +104,7 @@ async def cmd_phase(ctx: ProgressContext, args: str) -> str:
 
 async def cmd_log(ctx: ProgressContext, args: str) -> str:
     usage = 'Usage: /log MINUTES TOPIC ["note"] [link], e.g. /log 45 backprop "did the exercises"'
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) < 2:
         return usage
     minutes = _parse_int(parts[0].removesuffix("min").removesuffix("m"), "Minutes", "/log 45 topic")
@@ -191,7 +185,7 @@ async def cmd_roadmap(ctx: ProgressContext, args: str) -> str:
 
 
 async def cmd_milestone(ctx: ProgressContext, args: str) -> str:
-    parts = _split(args)
+    parts = split_args(args)
     if len(parts) != 2:
         return "Usage: /milestone ID done|learning|skipped (ids are listed by /roadmap N)."
     update = await ctx.services.milestones.set_status(ctx.guild_id, ctx.user_id, *parts)
@@ -261,60 +255,34 @@ async def cmd_forget(ctx: ProgressContext, args: str) -> str:
     return f"Done: deleted {result.total} rows. You're a fresh start here."
 
 
-def _guarded(handler: Handler) -> Handler:
-    """Turn domain errors into their message, so a bad command never crashes the REPL."""
-
-    async def run(ctx: ProgressContext, args: str) -> str:
-        try:
-            return await handler(ctx, args)
-        except MentorError as exc:
-            return str(exc)
-
-    run.__name__ = handler.__name__
-    run.__doc__ = handler.__doc__
-    return run
-
-
 PROGRESS_COMMANDS: dict[str, tuple[Handler, str]] = {
-    "/phase": (_guarded(cmd_phase), "/phase [N] — show the phases or set yours"),
+    "/phase": (guarded(cmd_phase), "/phase [N] — show the phases or set yours"),
     "/log": (
-        _guarded(cmd_log),
+        guarded(cmd_log),
         '/log MINUTES TOPIC ["note"] [link] — record study time, e.g. /log 45 backprop',
     ),
-    "/undo": (_guarded(cmd_undo), "/undo — remove your last study log"),
-    "/progress": (_guarded(cmd_progress), "/progress — your totals, topics and 12-week chart"),
-    "/streak": (_guarded(cmd_streak), "/streak — your current and longest streak"),
-    "/roadmap": (_guarded(cmd_roadmap), "/roadmap [N] — the phases, or phase N's milestones"),
+    "/undo": (guarded(cmd_undo), "/undo — remove your last study log"),
+    "/progress": (guarded(cmd_progress), "/progress — your totals, topics and 12-week chart"),
+    "/streak": (guarded(cmd_streak), "/streak — your current and longest streak"),
+    "/roadmap": (guarded(cmd_roadmap), "/roadmap [N] — the phases, or phase N's milestones"),
     "/milestone": (
-        _guarded(cmd_milestone),
+        guarded(cmd_milestone),
         "/milestone ID done|learning|skipped — update a milestone",
     ),
-    "/leaderboard": (_guarded(cmd_leaderboard), "/leaderboard [week|month|all] — top members"),
-    "/timezone": (_guarded(cmd_timezone), "/timezone [NAME] — show or set your IANA timezone"),
-    "/export": (_guarded(cmd_export), "/export [path] — write all your data as JSON"),
-    "/forget": (_guarded(cmd_forget), "/forget yes — delete all your data here"),
+    "/leaderboard": (guarded(cmd_leaderboard), "/leaderboard [week|month|all] — top members"),
+    "/timezone": (guarded(cmd_timezone), "/timezone [NAME] — show or set your IANA timezone"),
+    "/export": (guarded(cmd_export), "/export [path] — write all your data as JSON"),
+    "/forget": (guarded(cmd_forget), "/forget yes — delete all your data here"),
 }
 
 
 async def dispatch(ctx: ProgressContext, line: str) -> str | None:
-    """Run `line` if it is a progress command; None if it is not one of ours."""
-    name, _, args = line.strip().partition(" ")
-    entry = PROGRESS_COMMANDS.get(name.lower())
-    if entry is None:
-        return None
-    return await entry[0](ctx, args.strip())
+    """Run `line` if it is one of these commands; None if it is not."""
+    return await dispatch_in(PROGRESS_COMMANDS, ctx, line)
 
 
 def sync_progress_commands(
     ctx: ProgressContext, runner: asyncio.Runner
 ) -> dict[str, tuple[Callable[[str], str], str]]:
-    """The table in the console's synchronous `(args) -> str` shape.
-
-    All calls go through one `asyncio.Runner`, so the engine's connections stay on the
-    event loop they were created on for the whole session.
-    """
-
-    def bind(handler: Handler) -> Callable[[str], str]:
-        return lambda args: runner.run(handler(ctx, args))
-
-    return {name: (bind(handler), text) for name, (handler, text) in PROGRESS_COMMANDS.items()}
+    """The table in the console's synchronous `(args) -> str` shape (one event loop)."""
+    return bind_sync(PROGRESS_COMMANDS, ctx, runner)
