@@ -19,7 +19,7 @@ from typing import TextIO
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from bot.container import build_knowledge, build_mentor, migrate_database
+from bot.container import build_knowledge, build_mentor
 from bot.services.mentor import Answer, MentorService
 from bot.settings import Settings
 from knowledge.content import GuideError
@@ -126,6 +126,8 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.database import migrate_database
+
     revision = asyncio.run(migrate_database(settings))
     print(f"Database is at revision {revision}.")
     return 0

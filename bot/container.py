@@ -1,31 +1,18 @@
-"""Composition root: turns `Settings` into ready services. Nothing here runs at import.
+"""Composition root, answer-engine half: `Settings` → knowledge base → MentorService.
 
-Every entry point (CLI, console, bot, benchmarks) builds its objects through these
-functions, so there is exactly one place where the engine, the database and the services
-are wired together.
+Every entry point (CLI, console, bot, benchmarks) builds the engine through these functions;
+the database half lives in `bot.database`, kept apart so `mentor ask` never imports
+SQLAlchemy or Alembic on its way to a first answer. Nothing here runs at import.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.services.bundle import ProgressServices, build_progress_services
-from bot.services.clock import Clock, utc_now
 from bot.services.mentor import MentorService
 from bot.settings import Settings
-from knowledge.content import Guide
 from knowledge.engine import KnowledgeBase, load_knowledge
 from knowledge.store import ProgressCallback
-from storage.engine import make_engine, make_sessionmaker
-from storage.errors import StorageError
-from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -44,57 +31,3 @@ def build_knowledge(
 
 def build_mentor(knowledge: KnowledgeBase) -> MentorService:
     return MentorService(knowledge.retriever, knowledge.guide)
-
-
-@dataclass(frozen=True)
-class Storage:
-    engine: AsyncEngine
-    services: ProgressServices
-
-    async def close(self) -> None:
-        await self.engine.dispose()
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
-
-
-@contextmanager
-def database_errors(url: str) -> Iterator[None]:
-    """Turn driver and URL errors into one StorageError naming the (password-less) URL."""
-    try:
-        yield
-    except StorageError:
-        raise
-    except ArgumentError as exc:
-        raise StorageError(
-            f"DATABASE_URL {_safe_url(url)} is not a valid database URL ({exc}). Use e.g. "
-            "sqlite+aiosqlite:///path/to/mentor.sqlite3 or postgresql+asyncpg://user:pw@host/db."
-        ) from exc
-    except (SQLAlchemyError, OSError) as exc:
-        reason = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
-        raise StorageError(f"Could not open the database {_safe_url(url)}: {reason}") from exc
-
-
-async def migrate_database(settings: Settings) -> str | None:
-    """`mentor db upgrade`: migrate to head and return the revision."""
-    url = settings.effective_database_url
-    with database_errors(url):
-        return await upgrade(url)
-
-
-async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_now) -> Storage:
-    """Engine, migrations to head (refusing a database newer than the code), services."""
-    url = settings.effective_database_url
-    with database_errors(url):
-        engine = make_engine(url)
-        try:
-            await upgrade(engine)
-        except BaseException:
-            await engine.dispose()
-            raise
-    log.info("database ready: %s", _safe_url(url))
-    return Storage(engine, build_progress_services(make_sessionmaker(engine), guide, clock))

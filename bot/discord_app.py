@@ -250,7 +250,8 @@ async def run_bot(settings: Settings) -> None:
     The database is migrated first; the guide (small, parsed in a thread) is needed at once
     for the progress commands, while the embedding model and index load in the background.
     """
-    from bot.container import build_knowledge, build_mentor, database_errors
+    from bot.container import build_knowledge, build_mentor
+    from bot.database import database_errors
     from knowledge.content import load_guide
     from storage.engine import make_engine, make_sessionmaker
     from storage.migrate import upgrade

@@ -13,7 +13,7 @@ import logging
 from bot.console.community import CommunityContext, sync_community_commands
 from bot.console.progress import ProgressContext, sync_progress_commands
 from bot.console.repl import Console, Reader, Writer, run_console
-from bot.container import open_storage
+from bot.database import open_storage
 from bot.services.mentor import Answer, MentorService
 from bot.settings import Settings
 

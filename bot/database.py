@@ -1,0 +1,81 @@
+"""Composition root, database half: engine, migrations and the Discord-free services.
+
+Every entry point opens the database through `open_storage` (console) or the same
+`database_errors` guard (bot), so URL and driver problems read the same everywhere and a
+database newer than the code is refused before anything touches it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.services.bundle import ProgressServices, build_progress_services
+from bot.services.clock import Clock, utc_now
+from bot.settings import Settings
+from knowledge.content import Guide
+from storage.engine import make_engine, make_sessionmaker
+from storage.errors import StorageError
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Storage:
+    engine: AsyncEngine
+    services: ProgressServices
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turn driver and URL errors into one StorageError naming the (password-less) URL."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except ArgumentError as exc:
+        raise StorageError(
+            f"DATABASE_URL {_safe_url(url)} is not a valid database URL ({exc}). Use e.g. "
+            "sqlite+aiosqlite:///path/to/mentor.sqlite3 or postgresql+asyncpg://user:pw@host/db."
+        ) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
+        raise StorageError(f"Could not open the database {_safe_url(url)}: {reason}") from exc
+
+
+async def migrate_database(settings: Settings) -> str | None:
+    """`mentor db upgrade`: migrate to head and return the revision."""
+    url = settings.effective_database_url
+    with database_errors(url):
+        return await upgrade(url)
+
+
+async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_now) -> Storage:
+    """Engine, migrations to head (refusing a database newer than the code), services."""
+    url = settings.effective_database_url
+    with database_errors(url):
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+    log.info("database ready: %s", _safe_url(url))
+    return Storage(engine, build_progress_services(make_sessionmaker(engine), guide, clock))
