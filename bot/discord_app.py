@@ -250,7 +250,7 @@ async def run_bot(settings: Settings) -> None:
     The database is migrated first; the guide (small, parsed in a thread) is needed at once
     for the progress commands, while the embedding model and index load in the background.
     """
-    from bot.container import build_knowledge, build_mentor
+    from bot.container import engine_loader
     from bot.database import database_errors
     from knowledge.content import load_guide
     from storage.engine import make_engine, make_sessionmaker
@@ -269,7 +269,7 @@ async def run_bot(settings: Settings) -> None:
         services = build_bot_services(
             sessionmaker,
             guide,
-            lambda: build_mentor(build_knowledge(settings)),
+            engine_loader(settings),
             config_factory=GuildConfigService,
         )
         services.pacing = Pacing(settings.mentor_nudge_messages, settings.mentor_nudge_seconds)

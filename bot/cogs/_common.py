@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.console.progress import phase_name
 from bot.discord_errors import GuildOnly
 from bot.discord_text import one_line
-from bot.services.nudges import WEEKDAY_NAMES
+from bot.services.clock import WEEKDAY_NAMES
 from bot.services.progress import PhaseInfo
 
 MAX_CHOICES = 25  # Discord's limit for autocomplete results
@@ -56,3 +56,7 @@ def phase_choices(phases: Sequence[PhaseInfo], current: str) -> list[app_command
 
 
 WEEKDAYS = [app_commands.Choice(name=d.title(), value=i) for i, d in enumerate(WEEKDAY_NAMES)]
+NUDGE_VIA = [
+    app_commands.Choice(name="direct message", value="dm"),
+    app_commands.Choice(name="the server's nudge channel", value="channel"),
+]

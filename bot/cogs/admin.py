@@ -15,8 +15,8 @@ from discord.ext import commands
 from bot.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
 from bot.discord_context import BotServices
 from bot.discord_text import one_line, truncate
+from bot.services.clock import WEEKDAY_NAMES
 from bot.services.guild_config import GuildConfigService
-from bot.services.nudges import WEEKDAY_NAMES
 
 NEEDED_IN_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
 Postable = discord.TextChannel | discord.ForumChannel

@@ -18,14 +18,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs._common import WEEKDAYS, embed, require_guild
+from bot.cogs._common import NUDGE_VIA, WEEKDAYS, embed, require_guild
 from bot.console.progress import fmt_minutes
 from bot.discord_context import BotServices
 from bot.discord_errors import send_ephemeral
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
+from bot.services.clock import WEEKDAY_NAMES
 from bot.services.delivery import OutgoingMessage, SendOutcome
-from bot.services.nudges import WEEKDAY_NAMES
 from bot.services.scheduler import CommunityScheduler
 
 log = logging.getLogger("mentor.discord.community")
@@ -209,10 +209,7 @@ class CommunityCog(commands.Cog, name="Community"):
     )
     @app_commands.choices(
         weekday=WEEKDAYS,
-        via=[
-            app_commands.Choice(name="DM", value="dm"),
-            app_commands.Choice(name="channel", value="channel"),
-        ],
+        via=NUDGE_VIA,
     )
     @app_commands.guild_only()
     async def nudges(

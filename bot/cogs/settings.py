@@ -12,16 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import embed, filter_choices, require_guild
+from bot.cogs._common import NUDGE_VIA, WEEKDAYS, embed, filter_choices, require_guild
 from bot.discord_context import BotServices
 from bot.discord_errors import report_interaction_error
-from bot.services.profile import WEEKDAYS, MemberProfile
+from bot.services.profile import MemberProfile
 
-WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
-VIA_CHOICES = [
-    app_commands.Choice(name="direct message", value="dm"),
-    app_commands.Choice(name="the server's nudge channel", value="channel"),
-]
 FORGET_WARNING = (
     "This deletes **all** your data in this server (study logs, milestones, settings, "
     "feedback) and cannot be undone. Use `/mydata export` first to keep a copy."
@@ -106,7 +101,7 @@ class SettingsCog(commands.Cog, name="Settings"):
         via="Where to nudge you",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
-    @app_commands.choices(weekday=WEEKDAY_CHOICES, via=VIA_CHOICES)
+    @app_commands.choices(weekday=WEEKDAYS, via=NUDGE_VIA)
     @app_commands.guild_only()
     async def settings(
         self,

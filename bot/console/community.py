@@ -17,7 +17,7 @@ from bot.console.commands import dispatch as dispatch_in
 from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID, fmt_minutes
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
-from bot.services.nudges import WEEKDAY_NAMES
+from bot.services.clock import WEEKDAY_NAMES
 
 _BAR = 20
 

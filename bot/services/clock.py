@@ -62,3 +62,7 @@ def iso_week_label(now: datetime, tz: tzinfo) -> str:
     """'2026-W07' for the local ISO week (the key of nudge and digest deliveries)."""
     year, week, _ = now.astimezone(tz).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+# Index = date.weekday() (0 = Monday); one table for parsing and display everywhere.
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

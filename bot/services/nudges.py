@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.base import Service, check_guild, check_ids
+from bot.services.clock import WEEKDAY_NAMES
 from bot.services.errors import ValidationError
 from bot.services.nudge_text import (
     NextMilestone,
@@ -38,7 +39,6 @@ from storage.repositories import (
 )
 from storage.repositories.nudges import NudgeCandidate, NudgeRepository
 
-WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14 covers every IANA zone
 DM_CLOSED_NOTICE = (
     "I could not DM you your weekly nudge: your DMs from this server are closed. Allow "

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.base import Service, check_guild, check_ids
+from bot.services.clock import WEEKDAY_NAMES
 from bot.services.timezones import canonical_timezone
 from storage.models import Member
 from storage.repositories import GuildRepository, MemberRepository
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,7 @@ class MemberProfile:
 
     @property
     def nudge_weekday_name(self) -> str:
-        return WEEKDAYS[self.nudge_weekday]
+        return WEEKDAY_NAMES[self.nudge_weekday].title()
 
 
 def _profile(member: Member) -> MemberProfile:

@@ -180,7 +180,7 @@ async def test_refused_dm_is_explained_on_the_next_command(
     the production sender maps to `forbidden` exactly as it maps Discord's 403 for closed
     DMs, so the refusal path runs for real up to the member's next command."""
     twin = running.twin
-    await twin.slash(
+    chose = await twin.slash(
         "dave",
         "nudges",
         [
@@ -190,6 +190,8 @@ async def test_refused_dm_is_explained_on_the_next_command(
             opt("via", STRING, "dm"),
         ],
     )
+    [on] = await twin.bot_messages(chose)  # the preference is saved once the bot replied
+    assert "Weekly nudges are on" in on["content"]
     report = await scheduler.run_due_work(at(13, 1))
     assert report.failed == 1
     prefs = await running.services.progress.nudges.preferences(
