@@ -158,7 +158,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.token:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
-    from bot.discord_app import BotStartupError, run_bot
+    from bot.discord.app import BotStartupError, run_bot
 
     try:
         asyncio.run(run_bot(settings))

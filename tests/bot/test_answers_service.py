@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.discord_context import BotServices
+from bot.discord.context import BotServices
 from bot.services.answers import (
     AskRequest,
     Cooldown,

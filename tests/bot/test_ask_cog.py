@@ -8,11 +8,11 @@ from unittest.mock import MagicMock
 import discord
 import pytest
 
-from bot.cogs.ask import DM_COMMAND_HINT, AskCog
-from bot.discord_context import BotServices
+from bot.discord.cogs.ask import DM_COMMAND_HINT, AskCog
+from bot.discord.context import BotServices
+from bot.discord.views.answer import FeedbackButton, MilestoneButton
 from bot.services.answers import EngineHolder
 from bot.services.mentor import MentorService
-from bot.views.answer import FeedbackButton, MilestoneButton
 from tests.bot.helpers import (
     ALICE,
     BOT_ID,

@@ -7,8 +7,8 @@ from unittest.mock import MagicMock
 import discord
 import pytest
 
-from bot.cogs.community import CommunityCog, DiscordSender
-from bot.discord_context import BotServices
+from bot.discord.cogs.community import CommunityCog, DiscordSender
+from bot.discord.context import BotServices
 from bot.services.bundle import build_progress_services
 from bot.services.challenges import NotAllowed
 from bot.services.delivery import Pacing

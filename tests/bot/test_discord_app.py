@@ -11,8 +11,8 @@ import discord
 import pytest
 from pydantic import ValidationError
 
-from bot.discord_app import MentorBot, build_bot_services, create_bot, dev_guild_id
-from bot.discord_context import BotServices
+from bot.discord.app import MentorBot, build_bot_services, create_bot, dev_guild_id
+from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from bot.settings import Settings

@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.discord_app import MentorBot, build_bot_services
-from bot.discord_context import BotServices
+from bot.discord.app import MentorBot, build_bot_services
+from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from knowledge.content import load_guide

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.cogs.community import CommunityCog
+from bot.discord.cogs.community import CommunityCog
 from bot.services.nudges import DM_CLOSED_NOTICE
 from bot.services.scheduler import CommunityScheduler
 from tests.e2e.conftest import RunningBot, Twin

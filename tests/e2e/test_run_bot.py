@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import bot.container
-from bot.discord_app import run_bot
+from bot.discord.app import run_bot
 from bot.settings import Settings
 from knowledge.engine import KnowledgeBase, load_knowledge
 from storage.migrate import current_revision, head_revision

@@ -7,7 +7,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.cogs.community import DiscordSender, outcome_for
+from bot.discord.cogs.community import DiscordSender, outcome_for
 from bot.services.delivery import OutgoingMessage
 
 USER = 900_000_000_000_000_001

@@ -15,11 +15,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_context import BotServices
-from bot.discord_text import strip_bot_mention
+from bot.discord.context import BotServices
+from bot.discord.text import strip_bot_mention
+from bot.discord.views.answer import answer_embed, answer_view, question_of
 from bot.services.answers import AskRequest, Reply, looks_like_question
 from bot.services.errors import MentorError
-from bot.views.answer import answer_embed, answer_view, question_of
 
 log = logging.getLogger("mentor.discord.ask")
 

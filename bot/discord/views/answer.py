@@ -13,9 +13,9 @@ from typing import Any
 
 import discord
 
-from bot.discord_context import services_of
-from bot.discord_errors import GuildOnly, report_interaction_error
-from bot.discord_text import EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, one_line, truncate
+from bot.discord.context import services_of
+from bot.discord.errors import GuildOnly, report_interaction_error
+from bot.discord.text import EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, one_line, truncate
 from bot.services.answers import milestone_for
 from bot.services.mentor import Answer, AnswerKind, phase_name
 from bot.services.mentor_text import clean_question

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 
 from bot.console.progress import phase_name
-from bot.discord_errors import GuildOnly
-from bot.discord_text import one_line
+from bot.discord.errors import GuildOnly
+from bot.discord.text import one_line
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.progress import PhaseInfo
 

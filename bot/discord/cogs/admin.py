@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
-from bot.discord_context import BotServices
-from bot.discord_text import one_line, truncate
+from bot.discord.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.text import one_line, truncate
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.guild_config import GuildConfigService
 

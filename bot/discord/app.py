@@ -24,14 +24,15 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cogs.admin import AdminCog
-from bot.cogs.ask import AskCog
-from bot.cogs.community import CommunityCog
-from bot.cogs.progress import ProgressCog
-from bot.cogs.roadmap import RoadmapCog
-from bot.cogs.settings import SettingsCog
-from bot.discord_context import BotServices
-from bot.discord_errors import describe, report_interaction_error
+from bot.discord.cogs.admin import AdminCog
+from bot.discord.cogs.ask import AskCog
+from bot.discord.cogs.community import CommunityCog
+from bot.discord.cogs.progress import ProgressCog
+from bot.discord.cogs.roadmap import RoadmapCog
+from bot.discord.cogs.settings import SettingsCog
+from bot.discord.context import BotServices
+from bot.discord.errors import describe, report_interaction_error
+from bot.discord.views.answer import FeedbackButton, MilestoneButton
 from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
@@ -39,7 +40,6 @@ from bot.services.delivery import Pacing
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
-from bot.views.answer import FeedbackButton, MilestoneButton
 from knowledge.content import Guide
 
 log = logging.getLogger("mentor.discord")

@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import NUDGE_VIA, WEEKDAYS, embed, filter_choices, require_guild
-from bot.discord_context import BotServices
-from bot.discord_errors import report_interaction_error
+from bot.discord.cogs._common import NUDGE_VIA, WEEKDAYS, embed, filter_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.errors import report_interaction_error
 from bot.services.profile import MemberProfile
 
 FORGET_WARNING = (

@@ -7,8 +7,8 @@ from typing import Any
 import discord
 
 from bot.console.progress import fmt_minutes
-from bot.discord_context import BotServices
-from bot.discord_errors import GuildOnly, report_interaction_error, send_ephemeral
+from bot.discord.context import BotServices
+from bot.discord.errors import GuildOnly, report_interaction_error, send_ephemeral
 from bot.services.errors import ValidationError
 from bot.services.study import MAX_NOTE, MAX_TOPIC
 

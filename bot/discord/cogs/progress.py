@@ -14,13 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import embed, filter_choices, phase_choices, require_guild
 from bot.console.progress import fmt_minutes, phase_name
-from bot.discord_context import BotServices
-from bot.discord_errors import send_ephemeral
+from bot.discord.cogs._common import embed, filter_choices, phase_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.errors import send_ephemeral
+from bot.discord.views.log_form import LogModal
 from bot.services.charts import weekly_chart_png
 from bot.services.study import MAX_NOTE, MAX_TOPIC
-from bot.views.log_form import LogModal
 
 log = logging.getLogger("mentor.discord.progress")
 

@@ -18,10 +18,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs._common import NUDGE_VIA, WEEKDAYS, embed, require_guild
 from bot.console.progress import fmt_minutes
-from bot.discord_context import BotServices
-from bot.discord_errors import send_ephemeral
+from bot.discord.cogs._common import NUDGE_VIA, WEEKDAYS, embed, require_guild
+from bot.discord.context import BotServices
+from bot.discord.errors import send_ephemeral
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
