@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from bot.console.commands import bind_sync, guarded, split_args
 from bot.console.commands import dispatch as dispatch_in
-from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID, fmt_minutes
+from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
+from bot.services.formatting import fmt_minutes, plural
 
 _BAR = 20
 
@@ -120,7 +121,7 @@ def _status_text(status: ChallengeStatus, user_id: int) -> str:
         lines.append("You have not joined; `/challenge join` to take part.")
     for board in status.boards:
         if board.league is not None:
-            lines.append(f"League phase {board.league} ({board.participants} members):")
+            lines.append(f"League phase {board.league} ({plural(board.participants, 'member')}):")
         for s in board.top:
             who = "you" if s.user_id == user_id else f"member {s.user_id}"
             lines.append(f"  #{s.rank:<3} {who:<24} {s.progress}{' done' if s.completed else ''}")

@@ -37,6 +37,7 @@ from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
 from bot.services.delivery import Pacing
+from bot.services.formatting import plural
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
@@ -222,7 +223,7 @@ def build_bot_services(
         fresh = mentor.guide
         return (
             f"Reloaded the guide: {len(fresh.documents)} documents, {len(fresh.phases)} phases, "
-            f"{len(fresh.milestones)} milestones; the index is up to date."
+            f"{plural(len(fresh.milestones), 'milestone')}; the index is up to date."
         )
 
     services.reload = reload

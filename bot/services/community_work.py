@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from bot.services.base import Service
 from bot.services.challenges import METRIC_UNITS, boards_from, info
-from bot.services.nudge_text import current_slot, fmt_minutes
+from bot.services.formatting import fmt_minutes, plural
+from bot.services.nudge_text import current_slot
 from bot.services.nudges import cached_zone, candidate_weeks
 from storage.models import GuildSettings
 from storage.repositories.challenges import ChallengeRepository, window_end
@@ -85,7 +86,7 @@ class CommunityWork(Service):
         lines = [
             "**Weekly study digest**",
             f"This server studied {fmt_minutes(minutes)} in the last 7 days "
-            f"({members} member{'s' if members != 1 else ''} logged time).",
+            f"({plural(members, 'member')} logged time).",
         ]
         if top:
             lines.append("Most active learners:")

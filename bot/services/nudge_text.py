@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from bot.services.formatting import fmt_minutes, plural
+
 NudgeKind = Literal["weekly", "stall", "blocked"]
 STALL_DAYS = 7
 # "Well past" the guide's estimate: 50% beyond its upper figure.
@@ -101,13 +103,6 @@ class Nudge:
     text: str
 
 
-def fmt_minutes(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    if not hours:
-        return f"{rest}m"
-    return f"{hours}h {rest}m" if rest else f"{hours}h"
-
-
 def nudge_kind(facts: NudgeFacts) -> NudgeKind:
     stalled = (
         facts.days_since_last_log >= STALL_DAYS
@@ -157,7 +152,8 @@ def _suggestion(facts: NudgeFacts) -> str:
     target = max(90, min(600, round(max(facts.minutes_last_7, facts.minutes_prev_7) * 1.1)))
     sessions = max(2, min(5, target // 45))
     return (
-        f"Suggestion for this week: {sessions} sessions, about {fmt_minutes(target)} in total, "
+        f"Suggestion for this week: {plural(sessions, 'session')}, "
+        f"about {fmt_minutes(target)} in total, "
         f"on “{facts.next_milestone.title}”; tick it with "
         f"`/milestone {facts.next_milestone.id} done` when it feels solid."
     )
@@ -170,7 +166,8 @@ def compose_nudge(facts: NudgeFacts) -> Nudge:
     if kind == "stall":
         gap = facts.days_since_last_log
         lines.append(
-            f"It has been {gap} days since your last study log. No guilt: restarting small works."
+            f"It has been {plural(gap, 'day')} since your last study log. "
+            "No guilt: restarting small works."
             if gap is not None
             else "You have not logged any study time yet. The first session is the hardest."
         )
@@ -190,13 +187,14 @@ def compose_nudge(facts: NudgeFacts) -> Nudge:
     if kind == "blocked":
         months = upper_months(facts.phase_duration)
         lines.append(
-            f"You have been in this phase for about {facts.days_in_phase} days; the guide "
+            f"You have been in this phase for about {plural(facts.days_in_phase, 'day')}; "
+            "the guide "
             f"estimates up to {months:g} months. That is fine, everyone's pace differs, but "
             "what is blocking you? Ask me about it (`/ask`) or share it with the server."
         )
     lines.append(_trend(facts))
     if facts.streak_days:
-        lines.append(f"Streak: {facts.streak_days} day{'s' if facts.streak_days != 1 else ''}.")
+        lines.append(f"Streak: {plural(facts.streak_days, 'day')}.")
     if facts.next_milestone is not None:
         lines.append(_pointer(facts.next_milestone))
     lines.append(_suggestion(facts))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.errors import ValidationError
+from bot.services.formatting import phase_name
 from bot.services.nudge_text import (
     NextMilestone,
     Nudge,
@@ -167,13 +168,6 @@ class ProblemNotices:
         """Record that the member has seen `problem` (call only once it was delivered)."""
         if problem is not None:
             self._told[(guild_id, user_id)] = problem
-
-
-def _phase_name(label: str, number: int, title: str) -> str:
-    """'Phase 1: ML foundations' without doubling a title that already says 'Phase 1'."""
-    if title.lower().startswith((label.lower(), f"phase {number}")):
-        return title
-    return f"{label}: {title}"
 
 
 class NudgeService(Service):
@@ -336,7 +330,7 @@ class NudgeService(Service):
         created = member.created_at if member and member.created_at else now
         return NudgeFacts(
             phase_number=phase.number if phase else None,
-            phase_name=_phase_name(phase.label, phase.number, phase.title) if phase else None,
+            phase_name=phase_name(phase) if phase else None,
             phase_duration=phase.duration if phase else None,
             milestones_done=done,
             milestones_total=total,

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 import discord
 from discord import app_commands
 
-from bot.console.progress import phase_name
 from bot.discord.errors import GuildOnly
 from bot.discord.text import one_line
 from bot.services.clock import WEEKDAY_NAMES
+from bot.services.formatting import phase_name
 from bot.services.progress import PhaseInfo
 
 MAX_CHOICES = 25  # Discord's limit for autocomplete results

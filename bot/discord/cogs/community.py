@@ -18,7 +18,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.console.progress import fmt_minutes
 from bot.discord.cogs._common import NUDGE_VIA, WEEKDAYS, embed, require_guild
 from bot.discord.context import BotServices
 from bot.discord.errors import send_ephemeral
@@ -26,6 +25,7 @@ from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.delivery import OutgoingMessage, SendOutcome
+from bot.services.formatting import fmt_minutes
 from bot.services.scheduler import CommunityScheduler
 
 log = logging.getLogger("mentor.discord.community")

@@ -6,10 +6,10 @@ from typing import Any
 
 import discord
 
-from bot.console.progress import fmt_minutes
 from bot.discord.context import BotServices
 from bot.discord.errors import GuildOnly, report_interaction_error, send_ephemeral
 from bot.services.errors import ValidationError
+from bot.services.formatting import fmt_minutes
 from bot.services.study import MAX_NOTE, MAX_TOPIC
 
 
