@@ -14,6 +14,9 @@ from typing import Literal
 from bot.services.formatting import fmt_minutes, plural
 
 NudgeKind = Literal["weekly", "stall", "blocked"]
+# Which front end will show the nudge: the way to tick a milestone differs (the console
+# has `/milestone ID done`; Discord has the `/roadmap` checklist and no such command).
+FrontEnd = Literal["console", "discord"]
 STALL_DAYS = 7
 # "Well past" the guide's estimate: 50% beyond its upper figure.
 OVERDUE_FACTOR = 1.5
@@ -139,7 +142,13 @@ def _trend(facts: NudgeFacts) -> str:
     return head + "."
 
 
-def _suggestion(facts: NudgeFacts) -> str:
+def _tick_hint(milestone: NextMilestone, front_end: FrontEnd) -> str:
+    if front_end == "discord":
+        return "tick it in `/roadmap` when it feels solid."
+    return f"tick it with `/milestone {milestone.id} done` when it feels solid."
+
+
+def _suggestion(facts: NudgeFacts, front_end: FrontEnd) -> str:
     if facts.phase_number is None:
         return (
             "Suggestion: pick your phase with `/phase` so I can point you at the right milestones."
@@ -154,13 +163,15 @@ def _suggestion(facts: NudgeFacts) -> str:
     return (
         f"Suggestion for this week: {plural(sessions, 'session')}, "
         f"about {fmt_minutes(target)} in total, "
-        f"on “{facts.next_milestone.title}”; tick it with "
-        f"`/milestone {facts.next_milestone.id} done` when it feels solid."
+        f"on “{facts.next_milestone.title}”; {_tick_hint(facts.next_milestone, front_end)}"
     )
 
 
-def compose_nudge(facts: NudgeFacts) -> Nudge:
-    """The weekly message for one member: weekly, stall or 'what is blocking you?'."""
+def compose_nudge(facts: NudgeFacts, front_end: FrontEnd = "console") -> Nudge:
+    """The weekly message for one member: weekly, stall or 'what is blocking you?'.
+
+    `front_end` picks the commands the text tells the member to run.
+    """
     kind = nudge_kind(facts)
     lines: list[str] = []
     if kind == "stall":
@@ -171,13 +182,14 @@ def compose_nudge(facts: NudgeFacts) -> Nudge:
             if gap is not None
             else "You have not logged any study time yet. The first session is the hardest."
         )
+        log_it = "`/log 25 topic`" if front_end == "console" else "`/log` (25 minutes)"
         if facts.next_milestone is not None:
             lines.append(
                 f"Try one 25-minute session on **{facts.next_milestone.title}** this week "
-                f"and log it with `/log 25 topic`."
+                f"and log it with {log_it}."
             )
         else:
-            lines.append("Try one 25-minute session this week and log it with `/log 25 topic`.")
+            lines.append(f"Try one 25-minute session this week and log it with {log_it}.")
         return Nudge(kind, "\n".join(lines))
     if facts.phase_name is not None:
         lines.append(
@@ -197,5 +209,5 @@ def compose_nudge(facts: NudgeFacts) -> Nudge:
         lines.append(f"Streak: {plural(facts.streak_days, 'day')}.")
     if facts.next_milestone is not None:
         lines.append(_pointer(facts.next_milestone))
-    lines.append(_suggestion(facts))
+    lines.append(_suggestion(facts, front_end))
     return Nudge(kind, "\n".join(lines))

@@ -21,6 +21,7 @@ from bot.services.clock import WEEKDAY_NAMES
 from bot.services.errors import ValidationError
 from bot.services.formatting import phase_name
 from bot.services.nudge_text import (
+    FrontEnd,
     NextMilestone,
     Nudge,
     NudgeFacts,
@@ -273,13 +274,16 @@ class NudgeService(Service):
             return DM_CLOSED_NOTICE
         return None
 
-    async def preview(self, guild_id: int, user_id: int) -> NudgePreview:
+    async def preview(
+        self, guild_id: int, user_id: int, *, front_end: FrontEnd = "console"
+    ) -> NudgePreview:
         """The member's next nudge, composed now, and when it is scheduled."""
         check_ids(guild_id, user_id)
         now = self._now()
         async with self._read() as session:
             prefs = await self._preferences(session, guild_id, user_id)
-            nudge = compose_nudge(await self._facts(session, guild_id, user_id, now))
+            facts = await self._facts(session, guild_id, user_id, now)
+            nudge = compose_nudge(facts, front_end)
         next_at = (
             next_slot(now, prefs.weekday, prefs.hour, cached_zone(prefs.timezone))
             if prefs.enabled
@@ -287,11 +291,18 @@ class NudgeService(Service):
         )
         return NudgePreview(nudge, prefs, next_at)
 
-    async def compose(self, guild_id: int, user_id: int, now: datetime | None = None) -> Nudge:
+    async def compose(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime | None = None,
+        *,
+        front_end: FrontEnd = "console",
+    ) -> Nudge:
         check_ids(guild_id, user_id)
         at = now or self._now()
         async with self._read() as session:
-            return compose_nudge(await self._facts(session, guild_id, user_id, at))
+            return compose_nudge(await self._facts(session, guild_id, user_id, at), front_end)
 
     async def _facts(
         self, session: AsyncSession, guild_id: int, user_id: int, now: datetime
