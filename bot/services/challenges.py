@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import local_midnight
 from bot.services.errors import MentorError, NotFound, ValidationError
+from bot.services.formatting import fmt_minutes, plural
 from bot.services.timezones import zone
 from storage.models import Challenge
 from storage.repositories import GuildRepository, MemberRepository
@@ -64,6 +65,21 @@ class ChallengeInfo:
     leagues: bool
     count_before_join: bool
     status: str  # active | ended | cancelled
+
+    @property
+    def first_day(self) -> date:
+        """The first day counted, in the challenge's timezone (as the admin entered it)."""
+        return self.starts_at.astimezone(zone(self.timezone)).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day members can study for it, in the challenge's timezone.
+
+        `ends_at` is the local midnight after the end day the admin entered (or the moment
+        an admin ended it early), so the last day is the one just before that instant:
+        "end 2026-12-15" reads 2026-12-15, never "2026-12-16 00:00".
+        """
+        return (self.ends_at - timedelta(microseconds=1)).astimezone(zone(self.timezone)).date()
 
     def state(self, now: datetime) -> str:
         """'upcoming', 'running', 'finished' or 'cancelled' at `now`."""
@@ -349,6 +365,19 @@ class ChallengeService(Service):
         boards = boards_from(rows, challenge.goal, user_id, TOP)
         you = next((b.you for b in boards if b.you is not None), None)
         return ChallengeStatus(challenge, boards, you, joined)
+
+
+def fmt_progress(metric: str, value: int) -> str:
+    """A challenge figure with its unit: '45m', '1 active day', '2 milestones'.
+
+    Every line that shows progress (the member's own, standings, digests, announcements)
+    says what is counted, so "45" never stands alone.
+    """
+    if metric == "minutes":
+        return fmt_minutes(value)
+    if metric == "active_days":
+        return plural(value, "active day")
+    return plural(value, "milestone")
 
 
 def progress_bar(value: int, goal: int, width: int = 20) -> str:
