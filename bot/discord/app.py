@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.ask import AskCog
+from bot.discord.cogs.challenges import ChallengeCog
 from bot.discord.cogs.community import CommunityCog
 from bot.discord.cogs.progress import ProgressCog
 from bot.discord.cogs.roadmap import RoadmapCog
@@ -50,7 +51,15 @@ from knowledge.content import Guide
 log = logging.getLogger("mentor.discord")
 
 ConfigFactory = Callable[[async_sessionmaker[AsyncSession], Guide, Clock], GuildConfigService]
-COGS = (AskCog, ProgressCog, RoadmapCog, SettingsCog, AdminCog, CommunityCog)
+COGS = (
+    AskCog,
+    ProgressCog,
+    RoadmapCog,
+    SettingsCog,
+    AdminCog,
+    CommunityCog,
+    ChallengeCog,
+)
 SYNC_FIRST_DELAY = 5.0  # seconds before the first retry of a failed command sync
 SYNC_MAX_DELAY = 300.0  # backoff doubles up to this
 Sleep = Callable[[float], Awaitable[None]]

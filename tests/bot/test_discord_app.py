@@ -24,6 +24,7 @@ EXPECTED_COMMANDS = {
     "admin",
     "ask",
     "challenge",
+    "challenge-admin",
     "digest",
     "leaderboard",
     "log",
@@ -91,6 +92,7 @@ async def test_setup_hook_loads_cogs_views_and_engine_off_the_loop(
             "Settings",
             "AdminCog",
             "Community",
+            "Challenges",
         }
         assert len(bot._connection._view_store._dynamic_items) == 2
         for _ in range(100):

@@ -60,3 +60,5 @@ NUDGE_VIA = [
     app_commands.Choice(name="direct message", value="dm"),
     app_commands.Choice(name="the server's nudge channel", value="channel"),
 ]
+# How confirmations say where nudges go (Discord has "direct messages", not "dm").
+VIA_WORDS = {"dm": "by direct message", "channel": "in the server's nudge channel"}

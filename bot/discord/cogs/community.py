@@ -1,135 +1,31 @@
-"""Community glue: the once-a-minute scheduler loop, /nudge, /nudges and /challenge.
+"""Community glue: the once-a-minute scheduler loop, /nudge, /nudges and /digest.
 
-Glue only: the services decide (bot.services.nudges / challenges / scheduler); this cog
-parses options, calls one service, renders. `DiscordSender` maps discord.py exceptions to
-the scheduler's typed outcomes, so the exactly-once protocol never sees Discord types.
-
-Rate limits: discord.py already waits out most 429s inside the HTTP client; whatever still
-surfaces as HTTPException(429) becomes `rate_limited(retry_after)` for the scheduler.
+Glue only: the services decide (bot.services.nudges / scheduler); this cog parses options,
+calls one service, renders. What reaches Discord, and whom it may ping, is
+`bot.discord.sender.DiscordSender`'s job; /challenge lives in `bot.discord.cogs.challenges`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord.cogs._common import NUDGE_VIA, WEEKDAYS, embed, require_guild
+from bot.discord.cogs._common import NUDGE_VIA, VIA_WORDS, WEEKDAYS, require_guild
 from bot.discord.context import BotServices
 from bot.discord.errors import send_ephemeral
+from bot.discord.sender import DiscordSender
 from bot.services.bundle import ProgressServices
-from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
-from bot.services.delivery import OutgoingMessage, SendOutcome
-from bot.services.formatting import fmt_minutes
 from bot.services.scheduler import CommunityScheduler
 
 log = logging.getLogger("mentor.discord.community")
-MAX_MESSAGE = 2000
-METRICS = [
-    app_commands.Choice(name="minutes studied", value="minutes"),
-    app_commands.Choice(name="active days", value="active_days"),
-    app_commands.Choice(name="milestones completed", value="milestones"),
-]
-
-
-def outcome_for(exc: BaseException) -> SendOutcome:
-    """discord.py / transport exception -> typed outcome (see bot.services.delivery)."""
-    if isinstance(exc, discord.Forbidden | discord.NotFound):
-        return SendOutcome.forbidden(f"{type(exc).__name__}: {getattr(exc, 'text', '')}"[:200])
-    if isinstance(exc, discord.HTTPException):
-        if exc.status == 429:
-            retry = getattr(exc, "retry_after", None)
-            if retry is None:
-                header = exc.response.headers.get("Retry-After") if exc.response else None
-                retry = float(header) if header else 5.0
-            return SendOutcome.rate_limited(float(retry))
-        return SendOutcome.error(f"HTTP {exc.status}")
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return SendOutcome.unknown("timed out")
-    return SendOutcome.error(type(exc).__name__)
-
-
-class DiscordSender:
-    """The Sender protocol over a discord.py client."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def send(self, message: OutgoingMessage) -> SendOutcome:
-        text = message.text[:MAX_MESSAGE]
-        try:
-            if message.target == "dm":
-                if message.user_id is None:
-                    return SendOutcome.forbidden("no recipient")
-                user = self._client.get_user(message.user_id) or await self._client.fetch_user(
-                    message.user_id
-                )
-                await user.send(text)
-            else:
-                if message.channel_id is None:
-                    return SendOutcome.forbidden("no channel")
-                channel = self._client.get_channel(message.channel_id)
-                if channel is None:
-                    channel = await self._client.fetch_channel(message.channel_id)
-                if not isinstance(channel, discord.abc.Messageable):
-                    return SendOutcome.forbidden("the channel cannot receive messages")
-                if message.user_id is not None:
-                    text = f"<@{message.user_id}> {text}"[:MAX_MESSAGE]
-                await channel.send(
-                    text, allowed_mentions=discord.AllowedMentions(users=True, roles=False)
-                )
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return outcome_for(exc)
-        return SendOutcome.sent()
-
-    async def grant_role(self, guild_id: int, user_id: int, role_id: int) -> SendOutcome:
-        guild = self._client.get_guild(guild_id)
-        role = guild.get_role(role_id) if guild else None
-        if guild is None or role is None:
-            return SendOutcome.forbidden("guild or role not found")
-        try:
-            member = guild.get_member(user_id) or await guild.fetch_member(user_id)
-            await member.add_roles(role, reason="MLE Mentor: challenge completed")
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return outcome_for(exc)
-        return SendOutcome.sent()
-
-
-def status_embed(status: ChallengeStatus, user_id: int) -> discord.Embed:
-    c = status.challenge
-    unit = METRIC_UNITS[c.metric]
-    box = embed(f"Challenge: {c.name}", f"Goal: **{c.goal} {unit}** · {c.status}", public=False)
-    if status.you is not None:
-        you = status.you
-        value = fmt_minutes(you.progress) if c.metric == "minutes" else str(you.progress)
-        box.add_field(
-            name="You",
-            value=f"`{progress_bar(you.progress, c.goal)}` {value} / {c.goal} · #{you.rank}",
-            inline=False,
-        )
-    for board in status.boards:
-        lines = [
-            f"`#{s.rank:<3}` <@{s.user_id}> {s.progress}{' ✓' if s.completed else ''}"
-            for s in board.top
-        ]
-        if board.you is not None and board.you.rank > len(board.top):
-            lines.append(f"…\n`#{board.you.rank:<3}` <@{user_id}> {board.you.progress}")
-        name = "Standings" if board.league is None else f"League: phase {board.league}"
-        box.add_field(name=name, value="\n".join(lines)[:1024] or "—", inline=False)
-    return box
 
 
 class CommunityCog(commands.Cog, name="Community"):
-    """Owns the scheduler loop; /nudge, /nudges and /challenge are thin wrappers."""
-
-    challenge = app_commands.Group(
-        name="challenge", description="Server study challenges", guild_only=True
-    )
+    """Owns the scheduler loop; /nudge, /nudges and /digest are thin wrappers."""
 
     def __init__(
         self,
@@ -187,10 +83,12 @@ class CommunityCog(commands.Cog, name="Community"):
     @app_commands.guild_only()
     async def nudge(self, interaction: discord.Interaction) -> None:
         guild_id = require_guild(interaction)
-        preview = await self.community.nudges.preview(guild_id, interaction.user.id)
+        preview = await self.community.nudges.preview(
+            guild_id, interaction.user.id, front_end="discord"
+        )
         p = preview.preferences
         when = (
-            f"Next one: <t:{int(preview.next_at.timestamp())}:F> by {p.via}."
+            f"Next one: <t:{int(preview.next_at.timestamp())}:F> {VIA_WORDS[p.via]}."
             if preview.next_at
             else "Nudges are off; turn them on with `/nudges`."
         )
@@ -205,7 +103,7 @@ class CommunityCog(commands.Cog, name="Community"):
         enabled="On or off",
         weekday="Which day (your timezone)",
         hour="Hour of the day, 0-23 (your timezone)",
-        via="By DM or in the server's nudge channel",
+        via="By direct message or in the server's nudge channel",
     )
     @app_commands.choices(
         weekday=WEEKDAYS,
@@ -230,7 +128,7 @@ class CommunityCog(commands.Cog, name="Community"):
         await send_ephemeral(
             interaction,
             f"Weekly nudges are on: {WEEKDAY_NAMES[prefs.weekday].title()} at "
-            f"{prefs.hour:02d}:00 your time ({prefs.timezone}), by {prefs.via}.",
+            f"{prefs.hour:02d}:00 your time ({prefs.timezone}), {VIA_WORDS[prefs.via]}.",
         )
 
     @app_commands.command(name="digest", description="May the weekly digest name you?")
@@ -252,85 +150,3 @@ class CommunityCog(commands.Cog, name="Community"):
             if hide
             else "The weekly digest may name you among the most active learners.",
         )
-
-    @challenge.command(name="create", description="Create a study challenge (admins)")
-    @app_commands.describe(
-        name="Up to 100 characters",
-        goal="Target per member (minutes, days or milestones)",
-        start="First day, YYYY-MM-DD (server timezone)",
-        end="Last day, YYYY-MM-DD (server timezone)",
-        role="Role given to members who reach the goal",
-        leagues="Rank members within their roadmap phase",
-        count_before_join="Count study done in the window before a member joined",
-    )
-    @app_commands.choices(metric=METRICS)
-    async def create(
-        self,
-        interaction: discord.Interaction,
-        name: str,
-        metric: str,
-        goal: int,
-        start: str,
-        end: str,
-        role: discord.Role | None = None,
-        leagues: bool = False,
-        count_before_join: bool = True,
-    ) -> None:
-        guild_id = require_guild(interaction)
-        c = await self.community.challenges.create(
-            guild_id,
-            interaction.user.id,
-            is_admin=interaction.permissions.manage_guild,
-            name=name,
-            metric=metric,
-            goal=goal,
-            start=start,
-            end=end,
-            completion_role_id=role.id if role else None,
-            leagues=leagues,
-            count_before_join=count_before_join,
-        )
-        counts = "from the start date" if c.count_before_join else "only after joining"
-        await interaction.response.send_message(
-            f"Created **{c.name}**: {c.goal} {METRIC_UNITS[c.metric]} between "
-            f"<t:{int(c.starts_at.timestamp())}:D> and <t:{int(c.ends_at.timestamp())}:D>; "
-            f"progress counts {counts}. Join with `/challenge join`.",
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-
-    @challenge.command(name="join", description="Join a challenge")
-    async def join(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        c = await self.community.challenges.join(
-            require_guild(interaction), interaction.user.id, name
-        )
-        await send_ephemeral(interaction, f"You joined **{c.name}**. Good luck!")
-
-    @challenge.command(name="leave", description="Leave a challenge")
-    async def leave(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        c = await self.community.challenges.leave(
-            require_guild(interaction), interaction.user.id, name
-        )
-        await send_ephemeral(interaction, f"You left **{c.name}**.")
-
-    @challenge.command(name="status", description="Your progress, rank and the leaderboard")
-    async def status(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        status = await self.community.challenges.status(
-            require_guild(interaction), interaction.user.id, name
-        )
-        await interaction.response.send_message(
-            embed=status_embed(status, interaction.user.id), ephemeral=True
-        )
-
-    @challenge.command(name="end", description="End a challenge now (admins)")
-    async def end(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        c = await self.community.challenges.end(
-            require_guild(interaction), name, is_admin=interaction.permissions.manage_guild
-        )
-        await send_ephemeral(interaction, f"**{c.name}** is over; final standings follow.")
-
-    @challenge.command(name="cancel", description="Cancel a challenge (admins)")
-    async def cancel(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        c = await self.community.challenges.cancel(
-            require_guild(interaction), name, is_admin=interaction.permissions.manage_guild
-        )
-        await send_ephemeral(interaction, f"**{c.name}** is cancelled.")
