@@ -32,7 +32,9 @@ from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.challenges import ChallengeCog
 from bot.discord.cogs.community import CommunityCog
+from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.progress import ProgressCog
+from bot.discord.cogs.reactions import ReactionFeedbackCog
 from bot.discord.cogs.roadmap import RoadmapCog
 from bot.discord.cogs.settings import SettingsCog
 from bot.discord.context import BotServices
@@ -53,12 +55,14 @@ log = logging.getLogger("mentor.discord")
 ConfigFactory = Callable[[async_sessionmaker[AsyncSession], Guide, Clock], GuildConfigService]
 COGS = (
     AskCog,
+    ReactionFeedbackCog,
     ProgressCog,
     RoadmapCog,
     SettingsCog,
     AdminCog,
     CommunityCog,
     ChallengeCog,
+    HelpCog,
 )
 SYNC_FIRST_DELAY = 5.0  # seconds before the first retry of a failed command sync
 SYNC_MAX_DELAY = 300.0  # backoff doubles up to this

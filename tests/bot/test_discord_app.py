@@ -26,6 +26,7 @@ EXPECTED_COMMANDS = {
     "challenge",
     "challenge-admin",
     "digest",
+    "help",
     "leaderboard",
     "log",
     "mydata",
@@ -93,6 +94,8 @@ async def test_setup_hook_loads_cogs_views_and_engine_off_the_loop(
             "AdminCog",
             "Community",
             "Challenges",
+            "Help",
+            "Reactions",
         }
         assert len(bot._connection._view_store._dynamic_items) == 2
         for _ in range(100):
