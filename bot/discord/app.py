@@ -92,7 +92,7 @@ class MentorBot(commands.Bot):
         data_dir: Path,
         dev_guild_id: int | None = None,
         sync_commands: bool = True,
-        sync_delays: tuple[float, float] = (SYNC_FIRST_DELAY, SYNC_MAX_DELAY),
+        sync_delays: tuple[float, float] | None = None,
         sleep: Sleep = asyncio.sleep,
         **options: object,
     ) -> None:
@@ -107,7 +107,8 @@ class MentorBot(commands.Bot):
         self.data_dir = data_dir
         self.dev_guild_id = dev_guild_id
         self.sync_commands = sync_commands
-        self.sync_delays = sync_delays
+        # (first retry delay, longest delay) in seconds; read at start so tests can tune it.
+        self.sync_delays = sync_delays or (SYNC_FIRST_DELAY, SYNC_MAX_DELAY)
         self._sleep = sleep
         # The background command sync started by setup_hook (None when disabled).
         self.command_sync: asyncio.Task[bool] | None = None

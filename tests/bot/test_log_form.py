@@ -61,13 +61,14 @@ async def test_two_members_with_the_form_open_at_once_both_get_logged(
     assert alice_form.custom_id != bob_form.custom_id
     assert alice_form.custom_id.startswith(FORM_PREFIX)
 
+    # Bob submits first and is answered before Alice submits (the reported sequence).
     submits = []
     for user_id, form, minutes in ((BOB, bob_form, "20"), (ALICE, alice_form, "45")):
         submit = make_interaction(client=cog.bot, user_id=user_id)
         payload = submit_payload(form, minutes=minutes, topic="numpy", note="", link="")
         store.dispatch_modal(form.custom_id, submit, payload, {})  # type: ignore[arg-type]
+        await asyncio.wait_for(form.wait(), timeout=5)
         submits.append(submit)
-    await asyncio.wait_for(asyncio.gather(alice_form.wait(), bob_form.wait()), timeout=5)
 
     for submit, minutes in zip(submits, ("20m", "45m"), strict=True):
         sent = sent_kwargs(submit.response.send_message)
