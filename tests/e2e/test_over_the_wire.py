@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -84,6 +85,34 @@ async def test_thumbs_up_click_is_stored(running: RunningBot) -> None:
     after = await running.services.progress.feedback.feedback_summary(twin.guild_id)
     assert after.helpful == before.helpful + 1
     export = await running.services.progress.privacy.export(twin.guild_id, int(twin.user("bob")))
+    assert export["tables"]["answer_feedback"][-1]["question"] == question
+
+
+async def test_thumbs_down_reaction_is_stored_as_feedback(running: RunningBot) -> None:
+    twin = running.twin
+    question = "What tools do I need for supervised learning?"
+    # Asked by Carol: Alice has used up her cooldown in the tests above.
+    interaction = await twin.slash(
+        "carol", "ask", [{"name": "question", "type": 3, "value": question}]
+    )
+    [answer] = await twin.bot_messages(interaction)
+    assert answer["embeds"][0]["title"] == question
+    feedback = running.services.progress.feedback
+    before = await feedback.feedback_summary(twin.guild_id)
+    await twin.call(
+        "react",
+        userId=twin.user("dave"),
+        channelId=twin.channel("general"),
+        messageId=answer["id"],
+        emoji="👎",
+    )
+    for _ in range(100):
+        after = await feedback.feedback_summary(twin.guild_id)
+        if after.not_helpful > before.not_helpful:
+            break
+        await asyncio.sleep(0.05)
+    assert after.not_helpful == before.not_helpful + 1
+    export = await running.services.progress.privacy.export(twin.guild_id, int(twin.user("dave")))
     assert export["tables"]["answer_feedback"][-1]["question"] == question
 
 

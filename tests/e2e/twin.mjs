@@ -126,6 +126,23 @@ const actions = {
     // member presses Submit; `fields` are [{ customId, value }] of the form's text inputs.
     return discord.simulateModalSubmit({ channelId, userId, customId, fields })
   },
+  async react({ userId, channelId, messageId, emoji }) {
+    // A member's reaction, as Discord dispatches it (the twin only dispatches the bot's own,
+    // without `type` and `message_author_id`, which discord.py 2.7 reads).
+    const message = await discord.prisma.message.findUniqueOrThrow({ where: { id: messageId } })
+    discord.server.gateway.broadcast('MESSAGE_REACTION_ADD', {
+      user_id: userId,
+      channel_id: channelId,
+      message_id: messageId,
+      guild_id: discord.guildId,
+      message_author_id: message.authorId,
+      emoji: { id: null, name: emoji },
+      type: 0,
+      burst: false,
+      burst_colors: [],
+    })
+    return { ok: true }
+  },
   async injectFault({ method, pathPattern, status, count }) {
     faults.push({ method, pathPattern, status, remaining: count ?? 1, hits: 0 })
     return { index: faults.length - 1 }
