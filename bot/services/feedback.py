@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.errors import ValidationError
+from bot.services.parsing import replace_surrogates
 from storage.repositories import FeedbackRepository, MemberRepository
 
 MAX_QUESTION = 2000
@@ -28,7 +29,11 @@ def question_key(question: str) -> str:
 
 
 def _clean_question(question: str) -> str:
-    text = "".join(ch for ch in (question or "") if unicodedata.category(ch) != "Cc" or ch == "\n")
+    text = "".join(
+        ch
+        for ch in replace_surrogates(question or "")
+        if unicodedata.category(ch) != "Cc" or ch == "\n"
+    )
     text = text.strip()
     if not text or not question_key(text):
         raise ValidationError("The question is empty.", field="question")
