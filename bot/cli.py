@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import sys
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from bot.container import build_knowledge, build_mentor
 from bot.services.mentor import Answer, MentorService
+from bot.services.parsing import is_whole_number
 from bot.settings import Settings
 from knowledge.content import GuideError
 from knowledge.embedder import EmbedderError
@@ -42,10 +44,9 @@ def _configure_logging(level: str) -> None:
 
 
 def _phase(value: str) -> int:
-    try:
-        phase = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {value!r}") from None
+    if not is_whole_number(value, max_digits=3):  # int() would take '١' and ' 1 '
+        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {value!r}")
+    phase = int(value)
     if phase not in (0, 1, 2, 3):
         raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {phase}")
     return phase
@@ -122,6 +123,9 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     print("Loading the guide and the embedding model…", file=sys.stderr)
     mentor = _load_mentor(settings)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD, never surrogates a database cannot store.
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     return run_session(settings, mentor)
 
 

@@ -29,7 +29,11 @@ def run_session(
             ctx = ProgressContext(storage.services)
 
             def phase_of() -> int | None:
-                info = runner.run(storage.services.phases.current(ctx.guild_id, ctx.user_id))
+                try:
+                    info = runner.run(storage.services.phases.current(ctx.guild_id, ctx.user_id))
+                except Exception:  # the answer only loses its "you're in Phase N" note
+                    log.warning("could not read the member's phase", exc_info=True)
+                    return None
                 return info.number if info else None
 
             def on_unanswered(answer: Answer) -> None:
