@@ -20,7 +20,7 @@ from bot.services.bundle import ProgressServices, build_progress_services
 from bot.services.clock import Clock, utc_now
 from bot.settings import Settings
 from knowledge.content import Guide
-from storage.engine import make_engine, make_sessionmaker
+from storage.engine import dispose_engine, make_engine, make_sessionmaker
 from storage.errors import StorageError
 from storage.migrate import upgrade
 
@@ -75,7 +75,7 @@ async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_n
         try:
             await upgrade(engine)
         except BaseException:
-            await engine.dispose()
+            await dispose_engine(engine)  # no driver thread outlives the event loop
             raise
     log.info("database ready: %s", _safe_url(url))
     return Storage(engine, build_progress_services(make_sessionmaker(engine), guide, clock))
