@@ -13,16 +13,17 @@ import contextlib
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from bot.container import build_knowledge, build_mentor
 from bot.services.mentor import Answer, MentorService
-from bot.services.parsing import is_whole_number
+from bot.services.parsing import is_whole_number, replace_surrogates
 from bot.settings import Settings
 from knowledge.content import GuideError
 from knowledge.embedder import EmbedderError
@@ -77,6 +78,23 @@ def render(answer: Answer) -> str:
     return answer.text
 
 
+# Every character `str.splitlines` breaks on that `json.dumps(ensure_ascii=False)` leaves raw
+# (it already escapes the C0 controls \n \r \x0b \x0c \x1c-\x1e).
+# tests/unit/test_jsonl_lines.py checks this list against all of Unicode.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
+def json_line(payload: dict[str, Any]) -> str:
+    """`payload` as one physical line for any line-based reader, newline included.
+
+    Raw U+2028, U+2029 or U+0085 inside a string are valid JSON, but Python's
+    `str.splitlines` and many JSONL tools split on them, cutting one object in two.
+    """
+    text = replace_surrogates(json.dumps(payload, ensure_ascii=False))  # stdout is strict UTF-8
+    return _LINE_BREAK.sub(lambda match: _LINE_BREAKS[match.group()], text) + "\n"
+
+
 def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int | None) -> int:
     """One JSON line out per line in, whatever the line holds."""
     count = 0
@@ -92,7 +110,7 @@ def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int |
                 "confident": False,
                 "sources": [],
             }
-        stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        stdout.write(json_line(payload))
         stdout.flush()
         count += 1
     return count
