@@ -8,9 +8,10 @@ database newer than the code is refused before anything touches it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -67,11 +68,20 @@ async def migrate_database(settings: Settings) -> str | None:
         return await upgrade(url)
 
 
-async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_now) -> Storage:
-    """Engine, migrations to head (refusing a database newer than the code), services."""
+async def open_storage(
+    settings: Settings,
+    guide: Guide,
+    *,
+    clock: Clock = utc_now,
+    connect_args: Mapping[str, Any] | None = None,
+) -> Storage:
+    """Engine, migrations to head (refusing a database newer than the code), services.
+
+    `connect_args` go to the driver (tests pin a PostgreSQL schema or a lock timeout).
+    """
     url = settings.effective_database_url
     with database_errors(url):
-        engine = make_engine(url)
+        engine = make_engine(url, connect_args=connect_args)
         try:
             await upgrade(engine)
         except BaseException:
