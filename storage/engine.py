@@ -93,9 +93,10 @@ def make_engine(
     to pin a PostgreSQL `search_path` to a per-test schema).
     """
     parsed = make_url(url)
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    # From the URL's text: asking SQLAlchemy for the driver would import it (or fail to).
+    backend, _, driver = parsed.drivername.partition("+")
     if (backend, driver) not in SUPPORTED_DRIVERS:
-        raise UnsupportedDatabaseURL(backend, driver)
+        raise UnsupportedDatabaseURL(parsed.drivername)
     args = dict(connect_args or {})
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_path(parsed)

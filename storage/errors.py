@@ -24,12 +24,11 @@ class UnsupportedDatabaseURL(StorageError):
     `mysql+aiomysql://` read as one sentence, not a ModuleNotFoundError traceback.
     """
 
-    def __init__(self, backend: str, driver: str) -> None:
-        self.backend = backend
-        self.driver = driver
+    def __init__(self, drivername: str) -> None:
+        self.drivername = drivername
         super().__init__(
-            f"DATABASE_URL uses {backend}+{driver}, which MLE Mentor does not support; "
-            f"use {SUPPORTED_URLS}."
+            f"DATABASE_URL starts with {drivername}://, which MLE Mentor does not support "
+            f"(or whose driver is not installed); use {SUPPORTED_URLS}."
         )
 
 
