@@ -67,7 +67,8 @@ class FeedbackService(Service):
     ) -> None:
         check_ids(guild_id, user_id)
         text = _clean_question(question)
-        section = (cited_section or "").strip()[:MAX_SECTION] or None
+        section = replace_surrogates(cited_section or "").replace("\x00", " ")
+        section = section.strip()[:MAX_SECTION] or None
         now = self._now()
         async with self._write() as session:
             await MemberRepository(session).get_or_create(guild_id, user_id, now)
