@@ -87,6 +87,8 @@ def run_console(console: Console, *, read: Reader = input, write: Writer = print
             continue
         try:
             reply = console.handle(line)
+        except KeyboardInterrupt:  # Ctrl-C during a command: its transaction rolled back
+            reply = "(Ctrl-C) Stopped that one. Type /quit to leave."
         except Exception as exc:  # a REPL survives any line; the traceback goes to the log
             reply = explain_failure(exc, "console line")
         if reply:

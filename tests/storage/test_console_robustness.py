@@ -197,6 +197,19 @@ def test_an_unexpected_error_is_one_line_and_a_logged_traceback(
     assert record.exc_info[0] is KeyError
 
 
+def test_ctrl_c_during_a_command_stops_only_that_command(
+    target: DatabaseTarget, mentor: MentorService, tmp_path: Path
+) -> None:
+    def interrupted(_args: str) -> str:
+        raise KeyboardInterrupt
+
+    with open_chat(target, mentor, tmp_path) as console:
+        console.commands["/slow"] = (interrupted, "")
+        replies = Chat(console).say("/slow", "/log 20 sql")
+    assert "(Ctrl-C) Stopped that one" in replies[0]
+    assert "Logged 20m of sql" in replies[1]
+
+
 def _sqlite_count(path: Path) -> int:
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT count(*) FROM study_logs").fetchone()[0]
