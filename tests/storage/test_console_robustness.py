@@ -23,10 +23,10 @@ from bot.console.repl import Console, run_console
 from bot.console.session import console_session
 from bot.services.mentor import MentorService
 from bot.settings import Settings
-from knowledge.confidence import ConfidencePolicy
+from knowledge.embedder import Embedder
 from knowledge.engine import load_knowledge
 from tests.fuzzing import MEMBER_TEXT, fuzz
-from tests.helpers import HashingEmbedder, write_guide
+from tests.helpers import write_guide
 from tests.storage.conftest import DatabaseTarget
 
 LOCKED = "The database is locked by another program"
@@ -34,11 +34,12 @@ READ_ONLY = "The database is read-only"
 
 
 @pytest.fixture(scope="module")
-def mentor(tmp_path_factory: pytest.TempPathFactory) -> MentorService:
+def mentor(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> MentorService:
+    """The real answer engine (bundled model) on a small guide."""
     root = tmp_path_factory.mktemp("console-guide")
     write_guide(root / "guide")
-    kb = load_knowledge(root / "index", guide_dir=root / "guide", embedder=HashingEmbedder())
-    return MentorService(kb.retriever, kb.guide, policy=ConfidencePolicy(0.5, 0.2, 0.5))
+    kb = load_knowledge(root / "index", guide_dir=root / "guide", embedder=real_embedder)
+    return MentorService(kb.retriever, kb.guide)
 
 
 @pytest.fixture
