@@ -139,7 +139,7 @@ def test_db_upgrade_is_idempotent_and_bad_urls_are_explained(data_dir, tmp_path)
         [str(MENTOR), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=120
     )
     assert bad.returncode == 1
-    assert "is not a valid database URL" in bad.stderr
+    assert "nonsense://, which MLE Mentor does not support" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
