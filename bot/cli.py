@@ -34,11 +34,12 @@ log = logging.getLogger("mentor")
 FAILED_ANSWER = "Sorry, something went wrong while answering that one. It has been logged."
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr, format=LOG_FORMAT
     )
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -80,7 +81,7 @@ def render(answer: Answer) -> str:
 
 # Every character `str.splitlines` breaks on that `json.dumps(ensure_ascii=False)` leaves raw
 # (it already escapes the C0 controls \n \r \x0b \x0c \x1c-\x1e).
-# tests/unit/test_jsonl_lines.py checks this list against all of Unicode.
+# tests/unit/test_input_fuzz.py checks this list against all of Unicode.
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _LINE_BREAK = re.compile("[\x85\u2028\u2029]")
 
@@ -133,6 +134,27 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def log_console_to_file(settings: Settings) -> logging.Handler | None:
+    """Send the console's own log records (tracebacks included) to a file, not the screen.
+
+    In the chat, stderr is the person's terminal: a failed command shows one line there and
+    its traceback goes to `console.log` in the data directory. If that file cannot be
+    opened, records stay on stderr (better on screen than lost). Returns the handler.
+    """
+    path = settings.mentor_data_dir / "console.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        log.warning("console log stays on stderr: cannot open %s (%s)", path, exc)
+        return None
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    console_log = logging.getLogger("bot.console")
+    console_log.addHandler(handler)
+    console_log.propagate = False
+    return handler
+
+
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.session import run_session
 
@@ -144,6 +166,7 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     if isinstance(sys.stdin, io.TextIOWrapper):
         # Bytes that are not UTF-8 become U+FFFD, never surrogates a database cannot store.
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    log_console_to_file(settings)
     return run_session(settings, mentor)
 
 
