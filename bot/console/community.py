@@ -19,6 +19,8 @@ from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.formatting import fmt_minutes, plural
+from bot.services.nudges import parse_hour, parse_weekday
+from bot.services.parsing import is_whole_number, parse_whole_number, shown
 
 _BAR = 20
 
@@ -62,8 +64,9 @@ async def cmd_nudges(ctx: CommunityContext, args: str) -> str:
         if not ctx.is_admin:
             return "Only server admins can change the server's default nudge time."
         await ctx.services.nudges.set_guild_default(ctx.guild_id, parts[1], parts[2])
+        weekday_name = WEEKDAY_NAMES[parse_weekday(parts[1])].title()  # validated just above
         return (
-            f"Server default: {parts[1].title()} at {int(parts[2]):02d}:00 in each member's own "
+            f"Server default: {weekday_name} at {parse_hour(parts[2]):02d}:00 in each member's own "
             "timezone (the weekly digest uses it in the server's timezone)."
         )
     if not parts or parts[0].lower() not in ("on", "off"):
@@ -76,7 +79,7 @@ async def cmd_nudges(ctx: CommunityContext, args: str) -> str:
         word = part.lower()
         if word in ("dm", "channel"):
             via = word
-        elif word.lstrip("+-").isdigit():
+        elif is_whole_number(word):
             numbers.append(word)
         else:
             weekday = word  # a name; the service validates it
@@ -153,8 +156,13 @@ async def cmd_challenge(ctx: CommunityContext, args: str) -> str:
         leagues = after_join = False
         for flag in flags:
             key, _, value = flag.lower().partition("=")
-            if key == "role" and value.isdigit() and len(value) <= 20:
-                role = int(value)
+            if key == "role":
+                role = parse_whole_number(
+                    value,
+                    message=f"role= takes a role id, e.g. role=123; got {shown(value)!r}.",
+                    signed=False,
+                    max_digits=20,
+                )
             elif key == "leagues":
                 leagues = True
             elif key == "after-join":

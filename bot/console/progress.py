@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,13 @@ from bot.services.bundle import ProgressServices
 from bot.services.errors import ValidationError
 from bot.services.formatting import fmt_minutes, phase_name, plural
 from bot.services.leaderboard import parse_period
+from bot.services.parsing import is_whole_number, parse_whole_number, shown
 from bot.services.progress import Checklist
 
 LOCAL_GUILD_ID = 1
 LOCAL_USER_ID = 1
 _STATUS_MARK = {"done": "[x]", "learning": "[~]", "skipped": "[-]", None: "[ ]"}
 _CHART_WIDTH = 24
-_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass
@@ -50,12 +49,10 @@ Handler = Callable[[ProgressContext, str], Awaitable[str]]
 
 def _parse_int(text: str, what: str, example: str) -> int:
     cleaned = text.strip()
-    if not _INTEGER.fullmatch(cleaned):
-        shown = cleaned if len(cleaned) <= 20 else cleaned[:17] + "..."
-        raise ValidationError(f"{what} must be a whole number, e.g. `{example}`; got {shown!r}.")
-    if len(cleaned) > 12:  # int() of a 5,000-digit string is slow and pointless
+    if len(cleaned) > 12 and is_whole_number(cleaned, max_digits=len(cleaned)):
         raise ValidationError(f"{what} {cleaned[:12]}... is far out of range.")
-    return int(cleaned)
+    message = f"{what} must be a whole number, e.g. `{example}`; got {shown(cleaned)!r}."
+    return parse_whole_number(cleaned, message=message)
 
 
 def _checklist_text(checklist: Checklist) -> str:
@@ -230,6 +227,8 @@ async def cmd_export(ctx: ProgressContext, args: str) -> str:
         target = await asyncio.to_thread(_write_export, args.strip(), ctx.export_dir, name, data)
     except OSError as exc:
         return f"Could not write the export to {args.strip() or name}: {exc.strerror or exc}."
+    except ValueError:  # e.g. a NUL byte, which no file system accepts in a path
+        return f"Could not write the export to {args.strip()!r}: that is not a valid path."
     rows = sum(len(v) for v in data["tables"].values())
     return f"Exported {rows} rows of your data to {target}."
 

@@ -10,7 +10,6 @@ what a member did after joining counts.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +18,7 @@ from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import local_midnight
 from bot.services.errors import MentorError, NotFound, ValidationError
 from bot.services.formatting import fmt_minutes, plural
+from bot.services.parsing import is_whole_number, parse_whole_number, replace_surrogates
 from bot.services.timezones import zone
 from storage.models import Challenge
 from storage.repositories import GuildRepository, MemberRepository
@@ -133,7 +133,9 @@ def info(row: Challenge) -> ChallengeInfo:
 
 def validate_name(name: str) -> str:
     clean = " ".join(
-        "".join(" " if unicodedata.category(c) == "Cc" else c for c in (name or "")).split()
+        "".join(
+            " " if unicodedata.category(c) == "Cc" else c for c in replace_surrogates(name or "")
+        ).split()
     )
     if not clean:
         raise ValidationError("Give the challenge a name.", field="name")
@@ -156,10 +158,10 @@ def parse_metric(metric: str) -> str:
 
 
 def parse_goal(goal: int | str) -> int:
-    text = str(goal).strip()
-    if isinstance(goal, bool) or not re.fullmatch(r"[+-]?\d{1,12}", text):
-        raise ValidationError("The goal must be a whole number above 0.", field="goal")
-    value = int(text)
+    message = "The goal must be a whole number above 0."
+    if isinstance(goal, bool):
+        raise ValidationError(message, field="goal")
+    value = parse_whole_number(str(goal), message=message, field="goal")
     if value <= 0:
         raise ValidationError(f"The goal must be above 0; got {value}.", field="goal")
     if value > MAX_GOAL:
@@ -224,7 +226,7 @@ class ChallengeService(Service):
             names = ", ".join(f"{c.title} (#{c.id})" for c in running[:5])
             raise ValidationError(f"Several challenges are open; say which one: {names}.")
         text = str(ref).strip().lstrip("#")
-        if text.isdigit() and len(text) <= 18:
+        if is_whole_number(text, signed=False, max_digits=18):
             row = await repo.get(guild_id, int(text))
             if row is not None:
                 return row

@@ -30,6 +30,7 @@ from bot.services.nudge_text import (
     iso_week_of,
     next_slot,
 )
+from bot.services.parsing import is_whole_number, parse_whole_number
 from bot.services.stats import streaks_from_days
 from bot.services.timezones import zone
 from storage.models import NUDGE_CHANNELS
@@ -56,7 +57,7 @@ def parse_weekday(value: int | str) -> int:
             return value
     elif isinstance(value, str):
         key = value.strip().lower()
-        if key.isdigit() and len(key) == 1 and int(key) <= 6:
+        if is_whole_number(key, signed=False, max_digits=1) and int(key) <= 6:
             return int(key)
         for index, name in enumerate(WEEKDAY_NAMES):
             if len(key) >= 3 and name.startswith(key):
@@ -69,10 +70,10 @@ def parse_weekday(value: int | str) -> int:
 
 
 def parse_hour(value: int | str) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.lstrip("+-").isdigit() or len(text) > 3:
-        raise ValidationError("The hour must be a whole number from 0 to 23.", field="hour")
-    hour = int(text)
+    message = "The hour must be a whole number from 0 to 23."
+    if isinstance(value, bool):
+        raise ValidationError(message, field="hour")
+    hour = parse_whole_number(str(value), message=message, max_digits=3, field="hour")
     if not 0 <= hour <= 23:
         raise ValidationError(
             f"The hour must be from 0 to 23 (local time); got {hour}.", field="hour"

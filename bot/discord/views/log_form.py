@@ -14,8 +14,8 @@ import discord
 
 from bot.discord.context import BotServices
 from bot.discord.errors import GuildOnly, report_interaction_error, send_ephemeral
-from bot.services.errors import ValidationError
 from bot.services.formatting import fmt_minutes
+from bot.services.parsing import parse_whole_number, shown
 from bot.services.study import MAX_NOTE, MAX_TOPIC
 
 FORM_PREFIX = "mentor:log-form:"
@@ -25,15 +25,10 @@ FORM_TIMEOUT = 60 * 60.0
 
 
 def parse_minutes(text: str) -> int:
-    """'45', '45m', ' 90 min ' -> int; anything else is a friendly ValidationError.
-
-    ASCII digits only: `'²'.isdigit()` is true but `int('²')` fails.
-    """
-    cleaned = text.strip().lower().removesuffix("min").removesuffix("m").strip()
-    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 5:
-        shown = text.strip()[:20]
-        raise ValidationError(f"Minutes must be a whole number like 45; got {shown!r}.")
-    return int(cleaned)
+    """'45', '45m', ' 90 min ' -> int; anything else is a friendly ValidationError."""
+    cleaned = text.strip().lower().removesuffix("min").removesuffix("m")
+    message = f"Minutes must be a whole number like 45; got {shown(text)!r}."
+    return parse_whole_number(cleaned, message=message, signed=False, max_digits=5)
 
 
 class LogModal(discord.ui.Modal, title="Log study time"):
