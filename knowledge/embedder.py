@@ -132,3 +132,8 @@ class SentenceTransformerEmbedder:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return row
+
+
+def default_embedder(model: str | None = None) -> Embedder:
+    """The embedder the engine uses for `model` (None: the bundled MiniLM)."""
+    return SentenceTransformerEmbedder(model)

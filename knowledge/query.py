@@ -1,19 +1,53 @@
-"""Query expansion from a small glossary of the abbreviations learners actually type.
+"""Query normalisation: the words learners type, rewritten into the words the guide uses.
 
-"mle salary?" means nothing to MiniLM or to BM25 over a guide that spells the role out, so
-abbreviations are replaced by their full terms before retrieval. The glossary is data
-(`knowledge/glossary.yaml`), not code, so adding a term needs no code change.
+Three rewrites, each measured on the fit part of `benchmarks/learner_questions.jsonl` (see
+`benchmarks/quality.py` for what each one buys on the report part):
+
+- **ordinals**: "the first phase", "3rd stage", "phase three", "the last phase" become
+  "phase 1" / "phase 3"; MiniLM barely tells ordinals apart, and the phase-match feature
+  needs the number;
+- **glossary**: abbreviations and slang from `knowledge/glossary.yaml` ("mle", "k8s",
+  "stats/prob", "ml ops") become the guide's terms, in place, also next to a slash;
+- **typos**: a word that is neither in the guide's vocabulary nor an English word
+  ("pyhton", "reccomender", "deploymnet") becomes the closest guide word within one edit
+  (two for long words), by rapidfuzz's optimal-string-alignment distance. Real English
+  words are never "corrected" towards the guide: that would make an off-topic question look
+  covered. The English word list is the one symspellpy ships (82,765 words), read lazily.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.yaml"
+_ENGLISH_WORDS_FILE = "frequency_dictionary_en_82_765.txt"
+
+_ORDINALS = {
+    "zeroth": 0, "zero": 0, "0": 0,
+    "first": 1, "1st": 1, "one": 1, "1": 1,
+    "second": 2, "2nd": 2, "two": 2, "2": 2, "ii": 2,
+    "third": 3, "3rd": 3, "three": 3, "3": 3, "iii": 3,
+    "last": 3, "final": 3,
+}  # fmt: skip
+# "step" is left out on purpose: "what's the first step?" means "where do I start".
+_STAGE = r"(?:phase|stage)s?"
+_BEFORE = re.compile(
+    rf"\b(zeroth|first|1st|second|2nd|third|3rd|last|final)\s+{_STAGE}\b", re.IGNORECASE
+)
+_AFTER = re.compile(rf"\b{_STAGE}\s*(zero|one|two|three|iii|ii|[0-3])\b(?!\.\d)", re.IGNORECASE)
+_WORD = re.compile(r"[a-z]+")
+MIN_TYPO_LENGTH = 5
+LONG_WORD = 8
 
 
 @dataclass(frozen=True)
@@ -34,22 +68,96 @@ def load_glossary(path: Path | None = None) -> Glossary:
     return Glossary(abbreviations, filler)
 
 
+def normalize_ordinals(text: str) -> str:
+    """'the third stage' / 'phase three' / 'the last phase' → 'phase 3'."""
+    text = _BEFORE.sub(lambda m: f"phase {_ORDINALS[m.group(1).lower()]}", text)
+    return _AFTER.sub(lambda m: f"phase {_ORDINALS[m.group(1).lower()]}", text)
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case English words (symspellpy's frequency list), or none if it is missing."""
+    spec = importlib.util.find_spec("symspellpy")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / _ENGLISH_WORDS_FILE
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return frozenset(line.split(" ", 1)[0] for line in handle)
+    except OSError:
+        return frozenset()
+
+
+class SpellingCorrector:
+    """Maps misspelt words onto the guide's own vocabulary (see the module docstring)."""
+
+    def __init__(self, vocabulary: Iterable[str], *, protected: Iterable[str] = ()) -> None:
+        counts = Counter(w for w in vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
+        self._frequency = counts
+        self._choices = sorted(counts)
+        self._known = set(counts) | set(protected)
+
+    def correct_word(self, word: str) -> str:
+        if len(word) < MIN_TYPO_LENGTH or word in self._known or not self._choices:
+            return word
+        if word in english_words():
+            return word
+        limit = 2 if len(word) >= LONG_WORD else 1
+        found = process.extract(
+            word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=8
+        )
+        if not found:
+            return word
+        best, _, _ = min(found, key=lambda m: (m[1], -self._frequency[m[0]], m[0]))
+        return best
+
+    def correct(self, text: str) -> str:
+        return _WORD.sub(lambda m: self.correct_word(m.group(0)), text)
+
+
 class QueryExpander:
-    def __init__(self, glossary: Glossary | None = None) -> None:
+    """Ordinals, then glossary terms, then typos; every step is optional for ablations."""
+
+    def __init__(
+        self,
+        glossary: Glossary | None = None,
+        *,
+        corrector: SpellingCorrector | None = None,
+        ordinals: bool = True,
+    ) -> None:
         self.glossary = glossary or Glossary()
+        self._corrector = corrector
+        self._ordinals = ordinals
         terms = self.glossary.abbreviations
         self._pattern: re.Pattern[str] | None = None
         if terms:
-            keys = sorted(terms, key=len, reverse=True)  # longest first: "ab test" before "ab"
-            alternation = "|".join(re.escape(k) for k in keys)
-            self._pattern = re.compile(rf"(?<![\w/&])({alternation})(?![\w/&])", re.IGNORECASE)
+            keys = sorted(terms, key=len, reverse=True)  # longest first: "ci/cd" before "ci"
+            alternation = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
+            # A slash separates words here ("stats/prob"), so it is a boundary like a space.
+            self._pattern = re.compile(rf"(?<![\w&])({alternation})(?![\w&])", re.IGNORECASE)
+
+    def _term(self, match: re.Match[str]) -> str:
+        key = re.sub(r"\s+", " ", match.group(1).lower())
+        return self.glossary.abbreviations[key]
 
     def expand(self, text: str) -> str:
-        """Replace each known abbreviation by its full term, in place.
+        """The query in the guide's words.
 
-        In place rather than appended: a trailing "(machine learning engineer)" pulls every
-        question towards the section that defines the role.
+        Glossary terms replace the abbreviation in place rather than being appended: a
+        trailing "(machine learning engineer)" pulls every question towards the section that
+        defines the role.
         """
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: self.glossary.abbreviations[m.group(1).lower()], text)
+        text = text.lower()
+        if self._corrector is not None:
+            # Before the glossary, so "reccomender sys" is fixed; glossary keys are protected.
+            text = self._corrector.correct(text)
+        if self._ordinals:
+            text = normalize_ordinals(text)
+        if self._pattern is not None:
+            text = self._pattern.sub(self._term, text)
+        return text
+
+
+def guide_vocabulary(texts: Iterable[str]) -> list[str]:
+    """Every lower-case word of the guide's own text, with repeats (they weigh ties)."""
+    return [w for text in texts for w in _WORD.findall(text.lower())]

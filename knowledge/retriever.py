@@ -1,10 +1,15 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused into one ranking.
+"""Retrieval: a question in the guide's words, every section scored, the best ones returned.
 
-Fusion is a weighted sum of the dense cosine and the BM25 score normalised by the query's best
-BM25 score. Reciprocal rank fusion was tried first; on our labelled question set
-(`benchmarks/calibrate.py`) it picked the right section less often (146–148 of 170 against
-150–151), because it throws away how far apart the dense scores are. The guide is small, so
-every chunk is scored by both views; no candidate cut-off can hide the right section.
+The question is normalised (ordinals, glossary, typos: `knowledge/query.py`), embedded once,
+and compared with every row of the dense index (section texts, headings and the questions
+each section answers). Per-section evidence (`knowledge/features.py`) is weighed by a linear
+model fitted offline (`knowledge/ranking.py`), and a second fitted model gives the
+probability that the best section really answers the question. The guide is small, so
+every section is scored by every view; no candidate cut-off can hide the right one.
+
+History: a hand-set `cosine + 0.1 × BM25 / max` fusion reached 0.79 top-1 on the report
+part of `benchmarks/learner_questions.jsonl`; reciprocal rank fusion did worse than that.
+`benchmarks/quality.py` prints what each part of the present design buys.
 """
 
 from __future__ import annotations
@@ -17,47 +22,48 @@ import numpy as np
 
 from knowledge.chunking import Chunk
 from knowledge.embedder import Embedder
-from knowledge.lexical import LexicalIndex
+from knowledge.features import (
+    NAMED_PHASE_PATTERN,
+    SECTION_FEATURES,
+    FeatureBuilder,
+    question_features,
+)
 from knowledge.query import QueryExpander
+from knowledge.ranking import RankingModel
+from knowledge.store import IndexRows
 from knowledge.vector_index import VectorIndex
 
-LEXICAL_WEIGHT = 0.1
-# A question that names a phase ("how long is phase 1?") is about that phase's sections; the
-# embedding model barely tells "Phase 1" from "Phase 3", so the phase metadata is used.
-NAMED_PHASE_BONUS = 0.05
-_NAMED_PHASE = re.compile(r"\bphase\s*([0-3])\b", re.IGNORECASE)
-# Prefers the asker's phase when two sections are within this much of each other: a
-# tie-breaker, far smaller than the gap between a right and a wrong section.
-PHASE_TIE_BONUS = 0.005
+_NAMED_PHASE = re.compile(NAMED_PHASE_PATTERN, re.IGNORECASE)
+# Prefers the asker's phase when two sections are this close (as a share of the spread of
+# the question's scores): a tie-breaker, far smaller than a right/wrong gap.
+PHASE_TIE_SHARE = 0.002
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     chunk: Chunk
-    score: float
-    dense: float
-    lexical: float
+    score: float  # the ranking model's score
+    dense: float  # the best cosine of any of the section's rows
+    lexical: float  # BM25 over the section's text
 
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
     query: str
+    expanded: str
     hits: tuple[Hit, ...]
     top_dense: float
-    top_lexical: float
     term_coverage: float
+    answer_probability: float
+    threshold: float
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
-
-def fuse_scores(dense: np.ndarray, lexical: np.ndarray, *, lexical_weight: float) -> np.ndarray:
-    """dense + weight × lexical / max(lexical); lexical all zero leaves dense unchanged."""
-    top = float(lexical.max()) if lexical.size else 0.0
-    if top <= 0:
-        return dense.astype(np.float32, copy=True)
-    return dense + lexical_weight * (lexical / top)
+    @property
+    def confident(self) -> bool:
+        return bool(self.hits) and self.answer_probability >= self.threshold
 
 
 class HybridRetriever:
@@ -65,58 +71,71 @@ class HybridRetriever:
         self,
         chunks: Sequence[Chunk],
         vectors: VectorIndex,
+        rows: IndexRows,
         embedder: Embedder,
+        model: RankingModel,
         *,
-        lexical: LexicalIndex | None = None,
         expander: QueryExpander | None = None,
-        lexical_weight: float = LEXICAL_WEIGHT,
     ) -> None:
         self.chunks = list(chunks)
         if [c.id for c in self.chunks] != list(range(len(self.chunks))):
             raise ValueError("chunk ids must be their positions 0..n-1")
+        if vectors.size != len(rows):
+            raise ValueError("the dense index and its row table differ in length")
         self._vectors = vectors
         self._embedder = embedder
-        self._lexical = lexical or LexicalIndex([c.embedding_text() for c in self.chunks])
-        self._expander = expander or QueryExpander()
-        self._topicless = set(
-            self._lexical.terms(" ".join(self._expander.glossary.topicless_words))
+        self._model = model
+        self.expander = expander or QueryExpander()
+        self.features = FeatureBuilder(
+            self.chunks,
+            rows,
+            vectors.vectors(),
+            topicless=sorted(self.expander.glossary.topicless_words),
         )
-        self._lexical_weight = lexical_weight
-        self._phases = np.array(
-            [-1 if c.phase is None else c.phase for c in self.chunks], dtype=np.int64
-        )
+        self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])
+
+    @property
+    def model(self) -> RankingModel:
+        return self._model
+
+    def content_terms(self, text: str) -> list[str]:
+        """The stemmed words of `text` that carry its topic (no stopwords, no chat filler)."""
+        return self.features.content_terms(self.expander.expand(text))
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         """Cosine of `query` to each text (one at a time, so the embedder's cache serves
         texts that recur, such as a server's FAQ questions)."""
-        vector = self._embedder.embed([self._expander.expand(query)])[0]
+        vector = self._embedder.embed([self.expander.expand(query)])[0]
         return [
-            float(self._embedder.embed([self._expander.expand(text)])[0] @ vector) for text in texts
+            float(self._embedder.embed([self.expander.expand(text)])[0] @ vector) for text in texts
         ]
 
     def search(self, query: str, *, k: int = 5, phase: int | None = None) -> Retrieval:
-        expanded = self._expander.expand(query)
+        expanded = self.expander.expand(query)
         vector = self._embedder.embed([expanded])[0]
-        dense = np.zeros(len(self.chunks), dtype=np.float32)
-        for chunk_id, score in self._vectors.search(vector, len(self.chunks)):
-            dense[chunk_id] = score
-        terms = self._lexical.terms(expanded)
-        lexical = self._lexical.scores(terms)
-        fused = fuse_scores(dense, lexical, lexical_weight=self._lexical_weight)
-        for named in {int(n) for n in _NAMED_PHASE.findall(query)}:
-            fused = fused + NAMED_PHASE_BONUS * (self._phases == named)
-        if phase is not None:
-            fused = fused + PHASE_TIE_BONUS * (self._phases == phase)
-        order = np.argsort(-fused, kind="stable")[:k]
-        hits = tuple(
-            Hit(self.chunks[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order
+        named = {int(n) for n in _NAMED_PHASE.findall(expanded)}
+        features = self.features.build(expanded, self._vectors.row_scores(vector), named)
+        scores = self._model.section_scores(features.matrix)
+        if phase is not None and scores.size:
+            spread = float(scores.max() - scores.min()) or 1.0
+            scores = scores + PHASE_TIE_SHARE * spread * (self._phases == phase)
+        order = np.argsort(-scores, kind="stable")
+        probability = (
+            self._model.answer_probability(question_features(features, scores, order))
+            if len(order)
+            else 0.0
         )
-        topical = [t for t in terms if t not in self._topicless]
-        known = [t for t in topical if self._lexical.is_known(t)]
+        bm25 = features.matrix[:, SECTION_FEATURES.index("bm25_text")]
+        hits = tuple(
+            Hit(self.chunks[i], float(scores[i]), float(features.dense[i]), float(bm25[i]))
+            for i in order[:k].tolist()
+        )
         return Retrieval(
             query=query,
+            expanded=expanded,
             hits=hits,
-            top_dense=float(dense.max()) if dense.size else 0.0,
-            top_lexical=float(lexical.max()) if lexical.size else 0.0,
-            term_coverage=len(known) / len(topical) if topical else 0.0,
+            top_dense=float(features.dense.max()) if features.dense.size else 0.0,
+            term_coverage=features.coverage,
+            answer_probability=probability,
+            threshold=self._model.threshold,
         )

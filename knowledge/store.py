@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.faiss"
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -46,28 +46,68 @@ class Manifest:
         return all(getattr(self, k) == getattr(other, k) for k in keys)
 
 
-def index_rows(chunks: list[Chunk]) -> tuple[np.ndarray, list[str]]:
-    """Every chunk by its heading path and text; FAQ chunks by their question alone too.
+ROW_TEXT = "text"
+ROW_TITLE = "title"
+ROW_QUESTION = "question"
+ROW_OUT_OF_SCOPE = "out_of_scope"
+NO_CHUNK = -1
 
-    A short question matches a short FAQ question better than a long answer whose embedding
-    is diluted by everything else it says. (Indexing every heading alone was measured too and
-    did not help: generic headings then attract generic questions.)
+
+@dataclass(frozen=True)
+class IndexRows:
+    """What each row of the dense index embeds: row i is `texts[i]`, of `kinds[i]`, and
+    stands for chunk `chunk_ids[i]`. The FAISS index itself knows only row numbers."""
+
+    chunk_ids: np.ndarray
+    kinds: tuple[str, ...]
+    texts: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def index_rows(
+    chunks: Sequence[Chunk],
+    anticipated: Mapping[int, Sequence[str]] | None = None,
+    out_of_scope: Sequence[str] = (),
+) -> IndexRows:
+    """Every chunk by its heading path and text, by its heading path alone, and by each
+    question it answers (a FAQ heading, and its anticipated questions); then the questions
+    the guide does not answer, pointing at no chunk.
+
+    A short question matches a short question better than a long answer whose embedding is
+    diluted by everything else it says; the heading alone is a separate signal whose weight
+    the ranking model learns (on its own, as the only score, it attracted generic questions).
     """
+    anticipated = anticipated or {}
     ids: list[int] = []
+    kinds: list[str] = []
     texts: list[str] = []
+
+    def add(chunk_id: int, kind: str, text: str) -> None:
+        ids.append(chunk_id)
+        kinds.append(kind)
+        texts.append(text)
+
     for chunk in chunks:
-        ids.append(chunk.id)
-        texts.append(chunk.embedding_text())
-        if chunk.question:
-            ids.append(chunk.id)
-            texts.append(chunk.question)
-    return np.asarray(ids, dtype=np.int64), texts
+        add(chunk.id, ROW_TEXT, chunk.embedding_text())
+        add(chunk.id, ROW_TITLE, chunk.heading_path)
+        questions = ([chunk.question] if chunk.question else []) + list(
+            anticipated.get(chunk.id, ())
+        )
+        for question in dict.fromkeys(questions):
+            add(chunk.id, ROW_QUESTION, question)
+    for question in out_of_scope:
+        add(NO_CHUNK, ROW_OUT_OF_SCOPE, question)
+    return IndexRows(np.asarray(ids, dtype=np.int64), tuple(kinds), tuple(texts))
 
 
-def content_hash(guide_hash: str, chunks: list[Chunk]) -> str:
-    """Changes whenever any indexed text changes, whatever the reason (guide or code)."""
-    _, texts = index_rows(chunks)
-    return hash_texts([("guide", guide_hash), ("rows", "\x1e".join(texts))])
+def content_hash(guide_hash: str, rows: IndexRows, ranking_hash: str = "") -> str:
+    """Changes whenever any indexed text or the ranking model changes, whatever the reason."""
+    tagged = [f"{kind}\x1f{text}" for kind, text in zip(rows.kinds, rows.texts, strict=True)]
+    return hash_texts(
+        [("guide", guide_hash), ("rows", "\x1e".join(tagged)), ("ranking", ranking_hash)]
+    )
 
 
 class IndexStore:
@@ -83,16 +123,15 @@ class IndexStore:
         return self.directory / MANIFEST_FILE
 
     def expected_manifest(
-        self, embedder: Embedder, guide_hash: str, chunks: list[Chunk]
+        self, embedder: Embedder, guide_hash: str, chunks: Sequence[Chunk], rows: IndexRows
     ) -> Manifest:
-        ids, _ = index_rows(chunks)
         return Manifest(
             format=FORMAT_VERSION,
             model_id=embedder.model_id,
             dimension=embedder.dimension,
-            content_hash=content_hash(guide_hash, chunks),
+            content_hash=content_hash(guide_hash, rows),
             chunk_count=len(chunks),
-            row_count=len(ids),
+            row_count=len(rows),
             built_at=0.0,
             build_seconds=0.0,
         )
@@ -116,11 +155,12 @@ class IndexStore:
         self,
         embedder: Embedder,
         guide_hash: str,
-        chunks: list[Chunk],
+        chunks: Sequence[Chunk],
+        rows: IndexRows,
         *,
         progress: ProgressCallback | None = None,
     ) -> tuple[VectorIndex, Manifest]:
-        expected = self.expected_manifest(embedder, guide_hash, chunks)
+        expected = self.expected_manifest(embedder, guide_hash, chunks, rows)
         found = self.read_manifest()
         if found is None:
             log.info("no usable index in %s; building it", self.directory)
@@ -146,13 +186,14 @@ class IndexStore:
                 log.warning(
                     "index file %s does not match its manifest; rebuilding", self.index_path
                 )
-        return self.build(embedder, guide_hash, chunks, progress=progress)
+        return self.build(embedder, guide_hash, chunks, rows, progress=progress)
 
     def build(
         self,
         embedder: Embedder,
         guide_hash: str,
-        chunks: list[Chunk],
+        chunks: Sequence[Chunk],
+        rows: IndexRows,
         *,
         progress: ProgressCallback | None = None,
         batch_size: int = 8,
@@ -163,7 +204,8 @@ class IndexStore:
         at 632 MB RSS with 8 against 742 MB with 32, and finished sooner.
         """
         started = time.perf_counter()
-        ids, texts = index_rows(chunks)
+        texts = list(rows.texts)
+        ids = np.arange(len(texts), dtype=np.int64)
         parts: list[np.ndarray] = []
         for start in range(0, len(texts), batch_size):
             parts.append(embedder.embed(texts[start : start + batch_size]))
@@ -173,7 +215,7 @@ class IndexStore:
         index = VectorIndex.build(ids, vectors)
         manifest = Manifest(
             **{
-                **asdict(self.expected_manifest(embedder, guide_hash, chunks)),
+                **asdict(self.expected_manifest(embedder, guide_hash, chunks, rows)),
                 "built_at": time.time(),
                 "build_seconds": round(time.perf_counter() - started, 3),
             }

@@ -53,6 +53,32 @@ class VectorIndex:
                 best[chunk_id] = score
         return list(best.items())[:k]
 
+    def vectors(self) -> np.ndarray:
+        """Every stored vector, in id order (ids must be row numbers 0..size-1)."""
+        if self.size == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        flat = faiss.downcast_index(self._index.index)
+        stored = flat.reconstruct_n(0, self.size)
+        ids = faiss.vector_to_array(self._index.id_map)
+        out = np.empty_like(stored)
+        out[ids] = stored
+        return out
+
+    def row_scores(self, query: np.ndarray) -> np.ndarray:
+        """The cosine of `query` to every row, as an array indexed by id.
+
+        For indexes whose ids are row numbers 0..size-1, as the guide's are: ranking needs
+        every row's score (each section has several rows), not only the nearest few.
+        """
+        out = np.full(self.size, -1.0, dtype=np.float32)
+        if self.size == 0:
+            return out
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self._index.search(query, self.size)
+        valid = ids[0] >= 0
+        out[ids[0][valid]] = scores[0][valid]
+        return out
+
     def save(self, path: Path) -> None:
         """Write to a temp file then rename, so a crash never leaves a half-written index."""
         tmp = path.with_suffix(path.suffix + ".tmp")

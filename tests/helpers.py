@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from knowledge.embedder import normalize_rows
+from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES
+from knowledge.ranking import LinearModel, RankingModel
 
 
 class HashingEmbedder:
@@ -100,3 +102,23 @@ def write_guide(directory) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in GUIDE_FILES.items():
         (directory / name).write_text(text, encoding="utf-8")
+
+
+def simple_ranking_model(threshold: float = 0.5) -> RankingModel:
+    """A hand-set ranking model for the hashing embedder, whose cosines are lower than a real
+    model's: rank by text cosine plus BM25; answer when the best section is similar enough
+    and most of the question's words are guide words (the shipped weights are fitted for the
+    real MiniLM, so they would misjudge these fake vectors)."""
+    ranker = np.zeros(len(SECTION_FEATURES), np.float32)
+    ranker[SECTION_FEATURES.index("dense_text")] = 10.0
+    ranker[SECTION_FEATURES.index("bm25_text")] = 1.0
+    ranker[SECTION_FEATURES.index("phase_match")] = 0.5
+    answer = np.zeros(len(QUESTION_FEATURES), np.float32)
+    answer[QUESTION_FEATURES.index("top_dense_text")] = 10.0
+    answer[QUESTION_FEATURES.index("coverage")] = 6.0
+    return RankingModel(
+        LinearModel(SECTION_FEATURES, ranker),
+        LinearModel(QUESTION_FEATURES, answer, -6.0),
+        threshold,
+        "test-simple-ranking",
+    )

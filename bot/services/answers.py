@@ -261,17 +261,15 @@ class AskService:
         if guild_id is not None and self._faq_entries is not None:
             overrides = await self._faq_entries(guild_id)
         mentor = self.engine.get()
+        # A follow-up is always read with the question it follows (MentorService decides
+        # whether it refers back or changes the topic).
         answer = await asyncio.to_thread(
-            mentor.ask, request.question, phase=phase, overrides=overrides
+            mentor.ask,
+            request.question,
+            phase=phase,
+            overrides=overrides,
+            previous=request.previous_question,
         )
-        if request.previous_question and answer.kind == AnswerKind.NOT_COVERED:
-            # "What about phase 3?" alone is too vague; read it with what it replies to.
-            combined = f"{request.previous_question} {request.question}"[-MAX_QUESTION_CHARS:]
-            retry = await asyncio.to_thread(mentor.ask, combined, phase=phase)
-            if retry.kind == AnswerKind.ANSWER:
-                answer = Answer(
-                    request.question, retry.text, True, retry.sources, retry.kind, retry.phase
-                )
         if (
             answer.kind == AnswerKind.NOT_COVERED
             and guild_id is not None

@@ -12,17 +12,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.services.answer_plan import (
+    RUNNER_UP_MARGIN,
+    AnswerPlan,
+    plan_parts,
+    plan_single,
+    render_body,
+)
+from bot.services.dialogue import changes_topic, question_parts, refers_back, resolve_phase
 from bot.services.formatting import phase_label
 from bot.services.mentor_text import (
     MAX_QUESTION_CHARS,
     clean_question,
     has_words,
     small_talk,
-    trim_passage,
 )
 from knowledge.confidence import ConfidencePolicy
 from knowledge.content import Guide
-from knowledge.retriever import Hit, HybridRetriever
+from knowledge.retriever import Hit, HybridRetriever, Retrieval
 
 ANSWER_LIMIT = 1_000
 _OWN_PHASE = re.compile(r"\b(this|my|current|the current)\s+phase\b", re.IGNORECASE)
@@ -113,10 +120,15 @@ class MentorService:
         guide: Guide,
         *,
         policy: ConfidencePolicy | None = None,
+        runner_up_margin: float = RUNNER_UP_MARGIN,
+        two_part: bool = True,
     ) -> None:
+        """`runner_up_margin` and `two_part` exist for `benchmarks/quality.py`'s ablations."""
         self._retriever = retriever
         self._guide = guide
         self._policy = policy or ConfidencePolicy()
+        self._runner_up_margin = runner_up_margin
+        self._two_part = two_part
 
     @property
     def guide(self) -> Guide:
@@ -128,7 +140,9 @@ class MentorService:
         *,
         phase: int | None = None,
         overrides: Sequence[FaqOverride] = (),
+        previous: str | None = None,
     ) -> Answer:
+        """Answer `question`; `previous` is the question it follows up on, if any."""
         cleaned = clean_question(question)
         if not has_words(cleaned):
             return self._invalid(
@@ -151,36 +165,71 @@ class MentorService:
         query = cleaned
         if phase is not None and _OWN_PHASE.search(cleaned):
             query = f"{cleaned} (phase {phase})"  # "this phase" means the asker's phase
-        retrieval = self._retriever.search(query, k=CLOSEST_SECTIONS + 2, phase=phase)
+        retrieval = self._retrieve(query, phase, previous)
         sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
-        if not self._policy.is_confident(retrieval):
+        parts = question_parts(query) if previous is None and self._two_part else None
+        plan = self._plan_parts(parts, phase) if parts else None
+        if plan is None and not self._policy.is_confident(retrieval):
             closest = "; ".join(s.label for s in sources) or "none"
             text = (
                 "The guide doesn't cover that, so I won't guess. I only answer from the MLE "
                 f"roadmap guide. Closest sections: {closest}."
             )
             return Answer(question, text, False, sources, AnswerKind.NOT_COVERED)
-        return self._compose(question, retrieval.hits, sources, phase)
+        plan = plan or plan_single(retrieval, margin=self._runner_up_margin)
+        return self._compose(question, query, plan, phase)
 
-    def _compose(
-        self, question: str, hits: tuple[Hit, ...], sources: tuple[Source, ...], phase: int | None
-    ) -> Answer:
-        best = hits[0]
-        cited = [sources[0]]
-        runner_up = sources[1] if len(sources) > 1 else None
-        if runner_up and runner_up.document == best.chunk.document:
-            # A second section of the same page is often the rest of the answer.
-            cited.append(runner_up)
-        footer = "Source: " + "; ".join(s.label for s in cited)
+    def _search(self, query: str, phase: int | None) -> Retrieval:
+        return self._retriever.search(query, k=CLOSEST_SECTIONS + 2, phase=phase)
+
+    def _retrieve(self, query: str, phase: int | None, previous: str | None) -> Retrieval:
+        """Retrieval for a question, read in the context of the one it follows up on.
+
+        A follow-up that refers back ("and how long does that phase take?") is retrieved
+        together with the earlier question, with "that phase" resolved to the phase of the
+        earlier answer; one that says it is a new question, or stands on its own and is
+        answered confidently alone, keeps its own retrieval.
+        """
+        if not previous:
+            return self._search(query, phase)
+        context = clean_question(previous)
+        earlier = self._search(context, phase)
+        earlier_phase = earlier.best.chunk.phase if earlier.best and earlier.confident else None
+        resolved = resolve_phase(query, earlier_phase)
+        if changes_topic(query):
+            return self._search(resolved, phase)
+        combined = f"{context} {resolved}"[-MAX_QUESTION_CHARS:]
+        if refers_back(query):
+            return self._search(combined, phase)
+        alone = self._search(resolved, phase)
+        return alone if self._policy.is_confident(alone) else self._search(combined, phase)
+
+    def _plan_parts(self, parts: tuple[str, str], phase: int | None) -> AnswerPlan | None:
+        first, second = (self._search(part, phase) for part in parts)
+        if not (self._policy.is_confident(first) and self._policy.is_confident(second)):
+            return None
+        return plan_parts(first, second)
+
+    def _compose(self, question: str, query: str, plan: AnswerPlan, phase: int | None) -> Answer:
+        best = plan.sections[0]
+        cited = tuple(self._source(hit) for hit in plan.cited)
+        footer = ("Sources: " if len(cited) > 1 else "Source: ") + "; ".join(s.label for s in cited)
         note = phase_note(best.chunk.phase, phase)
         if note:
             footer += "\n" + note
-        body = trim_passage(best.chunk.text, ANSWER_LIMIT - len(footer) - 2)
+        terms = set(self._retriever.content_terms(query))
+
+        def relevance(sentence: str) -> float:
+            return float(len(terms.intersection(self._retriever.content_terms(sentence))))
+
+        body = render_body(
+            [hit.chunk for hit in plan.sections], ANSWER_LIMIT - len(footer) - 2, relevance
+        )
         return Answer(
             question,
             f"{body}\n\n{footer}",
             True,
-            tuple(cited),
+            cited,
             AnswerKind.ANSWER,
             best.chunk.phase,
         )

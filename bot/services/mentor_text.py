@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 MAX_QUESTION_CHARS = 1_000
 _MARKDOWN = re.compile(r"[*_`~>|#\[\]]+|\(https?://[^)]*\)")
@@ -151,6 +152,44 @@ def trim_passage(text: str, limit: int) -> str:
             if len(candidate) > limit:
                 return out or _cut_at_word(sentence, limit)
             out = candidate
+    return out
+
+
+def select_passage(text: str, limit: int, relevance: Callable[[str], float]) -> str:
+    """The section within `limit`, keeping its most relevant sentences, in their order.
+
+    When a whole section does not fit (two sections share one answer), the sentences that
+    hold the question's words matter more than the ones that happen to come first. The
+    first sentence gets a small bonus, since it usually states the section's point.
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    units: list[tuple[int, bool, str]] = []  # (index, starts a line, sentence)
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line:
+            for position, sentence in enumerate(_SENTENCE_END.split(line)):
+                if sentence:
+                    units.append((len(units), position == 0, sentence))
+    ranked = sorted(units, key=lambda u: (-(relevance(u[2]) + (0.5 if u[0] == 0 else 0.0)), u[0]))
+    chosen: set[int] = set()
+    used = 0
+    for index, _, sentence in ranked:
+        cost = len(sentence) + (1 if chosen else 0)
+        if used + cost <= limit:
+            chosen.add(index)
+            used += cost
+    if not chosen:
+        return _cut_at_word(units[0][2], limit) if units else ""
+    out = ""
+    previous = -2
+    for index, line_start, sentence in units:
+        if index not in chosen:
+            continue
+        if out:
+            out += "\n" if line_start or index != previous + 1 else " "
+        out += sentence
+        previous = index
     return out
 
 

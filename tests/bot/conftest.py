@@ -25,7 +25,7 @@ from knowledge.engine import KnowledgeBase, load_knowledge
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from tests.bot.helpers import BOT_ID
-from tests.helpers import HashingEmbedder, write_guide
+from tests.helpers import HashingEmbedder, simple_ranking_model, write_guide
 from tests.storage.support import FakeClock
 
 
@@ -34,7 +34,10 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     guide_dir = tmp_path_factory.mktemp("guide")
     write_guide(guide_dir)
     return load_knowledge(
-        tmp_path_factory.mktemp("index"), guide_dir=guide_dir, embedder=HashingEmbedder()
+        tmp_path_factory.mktemp("index"),
+        guide_dir=guide_dir,
+        embedder=HashingEmbedder(),
+        ranking=simple_ranking_model(),
     )
 
 

@@ -32,7 +32,7 @@ from knowledge.engine import load_knowledge
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from tests.e2e.shims import twin_shims
-from tests.helpers import HashingEmbedder, write_guide
+from tests.helpers import HashingEmbedder, simple_ranking_model, write_guide
 
 ROOT = Path(__file__).resolve().parents[2]
 TWIN_PACKAGE = ROOT / "node_modules" / "discord-digital-twin"
@@ -180,7 +180,12 @@ async def running(
     write_guide(guide_dir)
 
     def load_engine() -> MentorService:
-        knowledge = load_knowledge(root / "index", guide_dir=guide_dir, embedder=HashingEmbedder())
+        knowledge = load_knowledge(
+            root / "index",
+            guide_dir=guide_dir,
+            embedder=HashingEmbedder(),
+            ranking=simple_ranking_model(),
+        )
         return MentorService(knowledge.retriever, knowledge.guide)
 
     database = make_engine(f"sqlite+aiosqlite:///{root / 'mentor.sqlite3'}")

@@ -16,7 +16,7 @@ from knowledge.engine import KnowledgeBase, load_knowledge
 from storage.migrate import current_revision, head_revision
 from tests.e2e.conftest import Twin
 from tests.e2e.shims import twin_shims
-from tests.helpers import HashingEmbedder, write_guide
+from tests.helpers import HashingEmbedder, simple_ranking_model, write_guide
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -34,7 +34,10 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
         # The real loader with the test embedder instead of the bundled model.
         loads.append(settings.index_dir)
         return load_knowledge(
-            settings.index_dir, guide_dir=settings.mentor_guide_dir, embedder=HashingEmbedder()
+            settings.index_dir,
+            guide_dir=settings.mentor_guide_dir,
+            embedder=HashingEmbedder(),
+            ranking=simple_ranking_model(),
         )
 
     monkeypatch.setattr(bot.container, "build_knowledge", fast_knowledge)

@@ -3,20 +3,20 @@
 import pytest
 
 from bot.services.mentor import ANSWER_LIMIT, AnswerKind, MentorService, phase_note
-from knowledge.confidence import ConfidencePolicy
 from knowledge.engine import load_knowledge
-from tests.helpers import HashingEmbedder, write_guide
+from tests.helpers import HashingEmbedder, simple_ranking_model, write_guide
 
 
 @pytest.fixture
 def mentor(tmp_path):
     write_guide(tmp_path / "guide")
     kb = load_knowledge(
-        tmp_path / "index", guide_dir=tmp_path / "guide", embedder=HashingEmbedder()
+        tmp_path / "index",
+        guide_dir=tmp_path / "guide",
+        embedder=HashingEmbedder(),
+        ranking=simple_ranking_model(),
     )
-    # The fake embedder's cosines are lower than a real model's; the policy is the real one
-    # with thresholds suited to it.
-    return MentorService(kb.retriever, kb.guide, policy=ConfidencePolicy(0.5, 0.2, 0.5))
+    return MentorService(kb.retriever, kb.guide)
 
 
 def test_confident_answer_cites_its_section_and_phase(mentor):

@@ -1,0 +1,104 @@
+"""Fit the ranking and answer models on the fit part and write `knowledge/ranking.json`.
+
+    .venv/bin/python benchmarks/fit_ranking.py [--dry-run]
+
+Fits only on questions marked `"split": "fit"` (the fit part of
+`benchmarks/learner_questions.jsonl` and all of `benchmarks/questions.jsonl`); prints the
+rates on the fit part, the report part and the shared dev set, which are never fitted on.
+Rerun after changing the guide, its anticipated questions, the features or the model; the
+weights' hash is part of the index manifest, so the engine notices a new file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from evalkit import (
+    ROOT,
+    FeatureSet,
+    all_cases,
+    compute_features,
+    evaluate,
+    fit_answer_model,
+    fit_ranker,
+)
+
+from bot.services.mentor_text import clean_question
+from knowledge.anticipated import load_anticipated, load_out_of_scope
+from knowledge.chunking import chunk_documents
+from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
+from knowledge.embedder import default_embedder
+from knowledge.engine import build_expander
+from knowledge.features import FeatureBuilder
+from knowledge.query import QueryExpander
+from knowledge.ranking import RANKING_FILE, RankingModel
+from knowledge.store import IndexStore, index_rows
+
+
+def prepare(expander_for=build_expander, index_dir: Path | None = None):
+    """Chunks, rows, dense index and a feature builder for the bundled guide."""
+    guide = load_guide()
+    chunks = chunk_documents(guide.documents)
+    rows = index_rows(
+        chunks,
+        load_anticipated(BUNDLED_GUIDE_DIR, chunks),
+        load_out_of_scope(BUNDLED_GUIDE_DIR),
+    )
+    embedder = default_embedder()
+    directory = index_dir or Path(tempfile.mkdtemp(prefix="mentor-fit-"))
+    vectors, _ = IndexStore(directory).load_or_build(embedder, guide.content_hash, chunks, rows)
+    expander: QueryExpander = expander_for(chunks)
+    builder = FeatureBuilder(
+        chunks, rows, vectors.vectors(), topicless=sorted(expander.glossary.topicless_words)
+    )
+    return chunks, rows, embedder, vectors, expander, builder
+
+
+def features_for(cases, embedder, vectors, expander, builder) -> FeatureSet:
+    return compute_features(
+        cases, builder, embedder.embed, vectors, expander.expand, clean_question
+    )
+
+
+def fit(data: FeatureSet, **kwargs) -> RankingModel:
+    fit_part = data.subset(data.mask(split="fit"))
+    ranker = fit_ranker(fit_part, **kwargs)
+    answer, threshold = fit_answer_model(fit_part, ranker)
+    return RankingModel(ranker, answer, threshold, digest="")
+
+
+def report(data: FeatureSet, model: RankingModel) -> None:
+    for split in ("fit", "report", "dev"):
+        part = data.subset(data.mask(split=split))
+        if not part.cases:
+            continue
+        r = evaluate(part, model)
+        print(
+            f"{split:>6}: in-scope {r['in']:.3f} of {r['n_in']} (top-1 {r['top1']:.3f}), "
+            f"off-topic declined {r['off']:.3f} of {r['n_off']}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write")
+    parser.add_argument("--out", type=Path, default=RANKING_FILE)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _, _, embedder, vectors, expander, builder = prepare()
+    data = features_for(all_cases(), embedder, vectors, expander, builder)
+    model = fit(data)
+    report(data, model)
+    if not args.dry_run:
+        args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Per-section evidence for one question: the inputs of the fitted ranking and answer models.
+
+Each score is one view of "does this section answer the question"; none is good enough on
+its own (see `benchmarks/quality.py`), so a small linear model fitted offline weighs them
+(`knowledge/ranking.py`). Everything here is numpy over a guide of a few hundred sections:
+computing every feature for every section costs well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.chunking import Chunk
+from knowledge.lexical import LexicalIndex
+from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, ROW_TEXT, ROW_TITLE, IndexRows
+
+# The order of the columns of `SectionFeatures.matrix`; the weights file names them, and a
+# mismatch is refused at load rather than silently misapplied.
+SECTION_FEATURES = (
+    "dense_text",  # cosine to the section's heading path + text
+    "dense_question",  # best cosine to one of the questions the section answers
+    "dense_question_2",  # mean of its two best question cosines (one lucky match is noise)
+    "dense_title",  # cosine to the heading path alone
+    "bm25_text",  # BM25 over the section text, divided by the question's best
+    "bm25_question",  # BM25 over the section's questions, likewise
+    "title_overlap",  # share of the question's content words in the heading
+    "text_overlap",  # share of the question's content words anywhere in the section
+    "phase_match",  # the question names this section's phase
+    "phase_mismatch",  # the question names another phase
+    "hub",  # how close the section's text is to every other section's questions
+    "rank_dense",  # 1 / (1 + rank) of the section by its best cosine
+    "rank_bm25",  # 1 / (1 + rank) by BM25 over text and questions
+    "kind_faq",
+    "kind_roadmap",
+)
+QUESTION_FEATURES = (
+    "top_score",  # the ranking model's score of the best section
+    "margin",  # how far ahead of the runner-up it is
+    "top_dense_text",
+    "top_dense_question",
+    "top_text_overlap",  # the question's content words found in the chosen section
+    "coverage",  # the question's content words known anywhere in the guide
+    "agreement",  # dense and BM25 rankings put the same section first
+    "log_bm25",  # log(1 + best raw BM25 score): absolute lexical evidence
+    "log_terms",  # log(1 + number of content words)
+    "log_missing",  # log(1 + content words found neither in the section nor its questions)
+    "out_of_scope",  # best cosine to a question the guide does not answer
+)
+_NAMED_PHASE_PATTERN = r"\bphase\s*([0-3])\b"
+
+
+@dataclass(frozen=True, slots=True)
+class SectionFeatures:
+    """One row of `SECTION_FEATURES` per chunk, plus what the answer model needs."""
+
+    matrix: np.ndarray  # (chunks, len(SECTION_FEATURES)) float32
+    dense: np.ndarray  # (chunks,) best cosine of any row of each chunk
+    bm25_raw_max: float
+    dense_first: int  # argmax of the dense view alone
+    lexical_first: int  # argmax of BM25 over text alone (-1 when no term matched)
+    coverage: float
+    content_terms: int
+    missing_terms: np.ndarray  # (chunks,) content words absent from each section
+    out_of_scope: float
+
+
+class FeatureBuilder:
+    """Precomputes per-section term sets and priors; `build` is per question."""
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        rows: IndexRows,
+        row_vectors: np.ndarray,
+        *,
+        topicless: Sequence[str] = (),
+    ) -> None:
+        self.chunks = list(chunks)
+        n = len(self.chunks)
+        self._rows = rows
+        kinds = np.asarray(rows.kinds)
+        self._text_row = self._first_row(rows, kinds == ROW_TEXT, n)
+        self._title_row = self._first_row(rows, kinds == ROW_TITLE, n)
+        self._question_rows = np.flatnonzero(kinds == ROW_QUESTION)
+        self._out_of_scope_rows = np.flatnonzero(kinds == ROW_OUT_OF_SCOPE)
+        self._question_chunk = rows.chunk_ids[self._question_rows]
+        questions: list[list[str]] = [[] for _ in range(n)]
+        for row in self._question_rows.tolist():
+            questions[int(rows.chunk_ids[row])].append(rows.texts[row])
+        self._has_questions = np.array([bool(q) for q in questions])
+        self.text_lexical = LexicalIndex([c.embedding_text() for c in self.chunks])
+        # A guide without anticipated questions (bm25s cannot index an empty vocabulary).
+        self.question_lexical = (
+            LexicalIndex([" ".join(q) for q in questions]) if any(questions) else None
+        )
+        self._topicless = set(self.text_lexical.terms(" ".join(topicless)))
+        self._title_terms = [set(self.text_lexical.terms(c.heading_path)) for c in self.chunks]
+        self._text_terms = [set(self.text_lexical.terms(c.embedding_text())) for c in self.chunks]
+        self._section_terms = [
+            terms | set(self.text_lexical.terms(" ".join(q)))
+            for terms, q in zip(self._text_terms, questions, strict=True)
+        ]
+        self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])
+        self._kind_faq = np.array([c.kind == "faq" for c in self.chunks], dtype=np.float32)
+        self._kind_roadmap = np.array([c.kind == "roadmap" for c in self.chunks], np.float32)
+        self._hub = self._hubness(row_vectors)
+
+    @staticmethod
+    def _first_row(rows: IndexRows, mask: np.ndarray, n: int) -> np.ndarray:
+        out = np.full(n, -1, dtype=np.int64)
+        for row in np.flatnonzero(mask)[::-1].tolist():
+            out[int(rows.chunk_ids[row])] = row
+        if (out < 0).any():
+            raise ValueError("every chunk needs a text row and a title row")
+        return out
+
+    def _hubness(self, vectors: np.ndarray) -> np.ndarray:
+        """Mean cosine of each section's text to the questions of *other* sections.
+
+        A section that resembles everybody's questions ("should I specialise or learn
+        everything?") wins ties it should not; the model learns how much to hold it back.
+        """
+        n = len(self.chunks)
+        if not len(self._question_rows) or vectors.size == 0:
+            return np.zeros(n, dtype=np.float32)
+        sims = vectors[self._text_row] @ vectors[self._question_rows].T  # (n, questions)
+        own = self._question_chunk[None, :] == np.arange(n)[:, None]
+        others = (~own).sum(axis=1)
+        total = np.where(own, 0.0, sims).sum(axis=1)
+        return np.where(others > 0, total / np.maximum(others, 1), 0.0).astype(np.float32)
+
+    def content_terms(self, text: str) -> list[str]:
+        return [t for t in self.text_lexical.terms(text) if t not in self._topicless]
+
+    def build(self, query: str, row_scores: np.ndarray, named_phases: set[int]) -> SectionFeatures:
+        n = len(self.chunks)
+        dense_text = row_scores[self._text_row]
+        dense_title = row_scores[self._title_row]
+        dense_question = dense_text.copy()
+        dense_question_2 = dense_text.copy()
+        if len(self._question_rows):
+            scores = row_scores[self._question_rows]
+            best = np.full(n, -1.0, dtype=np.float32)
+            np.maximum.at(best, self._question_chunk, scores)
+            # Second best: mask each chunk's best once, then take the max again.
+            is_best = scores >= best[self._question_chunk]
+            rest = np.where(is_best, -1.0, scores).astype(np.float32)
+            second = np.full(n, -1.0, dtype=np.float32)
+            np.maximum.at(second, self._question_chunk, rest)
+            second = np.where(second < -0.5, best, second)
+            dense_question = np.where(self._has_questions, best, dense_text)
+            dense_question_2 = np.where(self._has_questions, (best + second) / 2, dense_text)
+        terms = self.text_lexical.terms(query)
+        content = [t for t in terms if t not in self._topicless]
+        bm_text = self.text_lexical.scores(terms)
+        bm_question = (
+            self.question_lexical.scores(terms)
+            if self.question_lexical is not None
+            else np.zeros(n, dtype=np.float32)
+        )
+        title_overlap = np.zeros(n, dtype=np.float32)
+        text_overlap = np.zeros(n, dtype=np.float32)
+        missing = np.zeros(n, dtype=np.float32)
+        if content:
+            unique = set(content)
+            title_overlap = np.array(
+                [len(unique & t) / len(unique) for t in self._title_terms], np.float32
+            )
+            text_overlap = np.array(
+                [len(unique & t) / len(unique) for t in self._text_terms], np.float32
+            )
+            missing = np.array([len(unique - t) for t in self._section_terms], np.float32)
+        if named_phases:
+            named = np.isin(self._phases, list(named_phases))
+            match = named.astype(np.float32)
+            mismatch = ((~named) & (self._phases >= 0)).astype(np.float32)
+        else:
+            match = mismatch = np.zeros(n, dtype=np.float32)
+        dense = np.maximum(dense_text, dense_question)
+        lexical = _by_max(bm_text) + _by_max(bm_question)
+        matrix = np.stack(
+            [
+                dense_text,
+                dense_question,
+                dense_question_2,
+                dense_title,
+                _by_max(bm_text),
+                _by_max(bm_question),
+                title_overlap,
+                text_overlap,
+                match,
+                mismatch,
+                self._hub,
+                _reciprocal_rank(dense),
+                _reciprocal_rank(lexical),
+                self._kind_faq,
+                self._kind_roadmap,
+            ],
+            axis=1,
+        ).astype(np.float32)
+        known = [t for t in content if self.text_lexical.is_known(t)]
+        return SectionFeatures(
+            matrix=matrix,
+            dense=dense,
+            bm25_raw_max=float(max(bm_text.max(initial=0.0), 0.0)),
+            dense_first=int(np.argmax(dense)) if n else -1,
+            lexical_first=int(np.argmax(bm_text)) if n and bm_text.max(initial=0.0) > 0 else -1,
+            coverage=len(known) / len(content) if content else 0.0,
+            content_terms=len(content),
+            missing_terms=missing,
+            out_of_scope=float(row_scores[self._out_of_scope_rows].max())
+            if len(self._out_of_scope_rows)
+            else 0.0,
+        )
+
+
+def question_features(
+    features: SectionFeatures, scores: np.ndarray, order: np.ndarray
+) -> np.ndarray:
+    """The `QUESTION_FEATURES` row for one question, given the ranking's scores and order."""
+    top = int(order[0])
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[top]) - 1.0
+    column = {name: i for i, name in enumerate(SECTION_FEATURES)}
+    row = features.matrix[top]
+    return np.array(
+        [
+            float(scores[top]),
+            float(scores[top]) - second,
+            float(row[column["dense_text"]]),
+            float(row[column["dense_question"]]),
+            float(row[column["text_overlap"]]),
+            features.coverage,
+            float(features.dense_first == features.lexical_first),
+            float(np.log1p(features.bm25_raw_max)),
+            float(np.log1p(features.content_terms)),
+            float(np.log1p(features.missing_terms[top])),
+            features.out_of_scope,
+        ],
+        dtype=np.float32,
+    )
+
+
+def _reciprocal_rank(values: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(values), dtype=np.float32)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values), dtype=np.float32)
+    return 1.0 / (1.0 + ranks)
+
+
+def _by_max(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if values.size else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+NAMED_PHASE_PATTERN = _NAMED_PHASE_PATTERN

@@ -1,0 +1,111 @@
+"""The fitted ranking and answer models, applied with numpy.
+
+Both are linear models fitted offline by `benchmarks/fit_ranking.py` on the fit part of the
+labelled question sets, and shipped as data (`knowledge/ranking.json`): importing
+scikit-learn at run time would cost more start-up than the whole answer engine.
+
+- The **ranking model** scores every section as `features · weights` (a listwise softmax
+  fit: the right section should win against all the others of the same question).
+- The **answer model** is a logistic regression on evidence about the chosen section (its
+  score and lead, whether the question's words occur in it, whether the dense and lexical
+  views agree); the guide answers when the probability reaches `threshold`, which the fit
+  chose so that at least 97% of the fit part's off-topic questions are declined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES
+
+RANKING_FILE = Path(__file__).resolve().parent / "ranking.json"
+
+
+class RankingModelError(ValueError):
+    """The weights file is missing, malformed or made for other features."""
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    names: tuple[str, ...]
+    weights: np.ndarray
+    bias: float = 0.0
+
+    def apply(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix @ self.weights + self.bias
+
+
+@dataclass(frozen=True)
+class RankingModel:
+    ranker: LinearModel
+    answer: LinearModel
+    threshold: float
+    digest: str
+
+    def section_scores(self, matrix: np.ndarray) -> np.ndarray:
+        return self.ranker.apply(matrix)
+
+    def answer_probability(self, row: np.ndarray) -> float:
+        logit = float(self.answer.apply(row[None, :])[0])
+        return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0))))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ranker": _model_json(self.ranker),
+            "answer": _model_json(self.answer),
+            "threshold": self.threshold,
+        }
+
+
+def _model_json(model: LinearModel) -> dict[str, object]:
+    return {
+        "weights": {n: round(float(w), 6) for n, w in zip(model.names, model.weights, strict=True)},
+        "bias": round(float(model.bias), 6),
+    }
+
+
+def _model(data: object, names: tuple[str, ...], what: str) -> LinearModel:
+    if not isinstance(data, dict) or not isinstance(data.get("weights"), dict):
+        raise RankingModelError(f"the {what} model has no weights")
+    weights = data["weights"]
+    if set(weights) != set(names):
+        missing = sorted(set(names) - set(weights))
+        extra = sorted(set(weights) - set(names))
+        raise RankingModelError(
+            f"the {what} model's features do not match this code (missing {missing}, "
+            f"unknown {extra}); refit with benchmarks/fit_ranking.py"
+        )
+    vector = np.array([float(weights[n]) for n in names], dtype=np.float32)
+    return LinearModel(names, vector, float(data.get("bias", 0.0)))
+
+
+def model_from_json(data: dict[str, object], digest: str = "") -> RankingModel:
+    threshold = data.get("threshold")
+    if not isinstance(threshold, int | float):
+        raise RankingModelError("the weights file has no answer threshold")
+    return RankingModel(
+        ranker=_model(data.get("ranker"), SECTION_FEATURES, "ranking"),
+        answer=_model(data.get("answer"), QUESTION_FEATURES, "answer"),
+        threshold=float(threshold),
+        digest=digest,
+    )
+
+
+def load_ranking_model(path: Path | None = None) -> RankingModel:
+    path = Path(path or RANKING_FILE)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RankingModelError(f"cannot read the ranking weights {path}: {exc}") from exc
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise RankingModelError(f"the ranking weights {path} are not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RankingModelError(f"the ranking weights {path} must be a JSON object")
+    return model_from_json(data, hashlib.sha256(raw).hexdigest())
