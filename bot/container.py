@@ -23,17 +23,22 @@ def build_knowledge(
     settings: Settings,
     *,
     rebuild: bool = False,
+    export: bool = False,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
+    ranking_hash: str = "",
 ) -> KnowledgeBase:
-    """`embedder`: reuse an already-loaded model (a guide reload needs no new model)."""
+    """`embedder`: reuse an already-loaded model (a guide reload needs no new model).
+    `ranking_hash`: the hash of the ranking weights in use; a change rebuilds the index."""
     return load_knowledge(
         settings.index_dir,
         guide_dir=settings.mentor_guide_dir,
         embedder=embedder,
         model=settings.mentor_model,
         rebuild=rebuild,
+        export=export,
         progress=progress,
+        ranking_hash=ranking_hash,
     )
 
 

@@ -2,6 +2,11 @@
 
 One function so the CLI, the console, the bot and the tests all load the engine the same way,
 and the model is loaded once per process by whoever calls it.
+
+The embedder is the ONNX export in the index directory (`load_embedder`). Where it is
+missing or stale, it is exported again if torch is installed (the `build` extra); otherwise
+loading stops with one line naming `mentor index build`. With a valid export, nothing here
+imports torch, even when the index itself must be rebuilt (a guide edit, a corrupt file).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from pathlib import Path
 
 from knowledge.chunking import Chunk, chunk_documents
 from knowledge.content import Guide, load_guide
-from knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from knowledge.embedder import Embedder, EmbedderError, model_source, source_fingerprint
+from knowledge.onnx_embedder import OnnxEmbedder, StaleModelError
+from knowledge.onnx_export import build_tools_available, export_onnx
 from knowledge.query import QueryExpander, load_glossary
 from knowledge.retriever import HybridRetriever
 from knowledge.store import IndexStore, Manifest, ProgressCallback
@@ -33,6 +40,32 @@ class KnowledgeBase:
     load_seconds: float
 
 
+def load_embedder(index_dir: Path, model: str | None = None, *, export: bool = False) -> Embedder:
+    """The ONNX embedder for `model` (None: the bundled MiniLM) from `index_dir`.
+
+    `export=True` makes a fresh export even when the current one is valid (`mentor index
+    build --export`). A missing or stale export is re-exported when torch is importable, and
+    is otherwise an EmbedderError whose message says where to build it.
+    """
+    source = model_source(model)
+    fingerprint = source_fingerprint(source.path)
+    if not export:
+        try:
+            return OnnxEmbedder.load(index_dir, model_id=source.model_id, source=fingerprint)
+        except StaleModelError as exc:
+            reason = str(exc)
+        if not build_tools_available():
+            raise EmbedderError(
+                f"The ONNX embedding model is not usable ({reason}) and this install has no "
+                "torch to export it: run `mentor index build` on a machine with the build "
+                f"extra (pip install 'mle-mentor[build]') and copy its index directory to "
+                f"{index_dir}."
+            )
+        log.warning("%s; exporting the embedding model to ONNX (needs torch, once)", reason)
+    export_onnx(source, index_dir)
+    return OnnxEmbedder.load(index_dir, model_id=source.model_id, source=fingerprint)
+
+
 def load_knowledge(
     index_dir: Path,
     *,
@@ -40,18 +73,24 @@ def load_knowledge(
     embedder: Embedder | None = None,
     model: str | None = None,
     rebuild: bool = False,
+    export: bool = False,
     progress: ProgressCallback | None = None,
+    ranking_hash: str = "",
 ) -> KnowledgeBase:
+    """`ranking_hash`: a hash of the ranking weights the caller will use; recorded in the
+    manifest so that new weights rebuild the index. `export`: export the model afresh."""
     started = time.perf_counter()
     guide = load_guide(guide_dir)
     chunks = chunk_documents(guide.documents)
-    embedder = embedder or SentenceTransformerEmbedder(model)
+    embedder = embedder or load_embedder(index_dir, model, export=export)
     store = IndexStore(index_dir)
     if rebuild:
-        vectors, manifest = store.build(embedder, guide.content_hash, chunks, progress=progress)
+        vectors, manifest = store.build(
+            embedder, guide.content_hash, chunks, progress=progress, ranking=ranking_hash
+        )
     else:
         vectors, manifest = store.load_or_build(
-            embedder, guide.content_hash, chunks, progress=progress
+            embedder, guide.content_hash, chunks, progress=progress, ranking=ranking_hash
         )
     retriever = HybridRetriever(chunks, vectors, embedder, expander=QueryExpander(load_glossary()))
     seconds = time.perf_counter() - started

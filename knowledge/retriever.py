@@ -29,6 +29,10 @@ _NAMED_PHASE = re.compile(r"\bphase\s*([0-3])\b", re.IGNORECASE)
 # Prefers the asker's phase when two sections are within this much of each other: a
 # tie-breaker, far smaller than the gap between a right and a wrong section.
 PHASE_TIE_BONUS = 0.005
+# Dense scores are read for at most this many chunks (every chunk of the bundled guide, ~130);
+# on a very large guide the rest count as cosine 0, which only matters for sections that
+# could never reach the top five anyway.
+DENSE_CANDIDATES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,8 @@ class HybridRetriever:
         expanded = self._expander.expand(query)
         vector = self._embedder.embed([expanded])[0]
         dense = np.zeros(len(self.chunks), dtype=np.float32)
-        for chunk_id, score in self._vectors.search(vector, len(self.chunks)):
+        candidates = min(len(self.chunks), DENSE_CANDIDATES)
+        for chunk_id, score in self._vectors.search(vector, candidates):
             dense[chunk_id] = score
         terms = self._lexical.terms(expanded)
         lexical = self._lexical.scores(terms)

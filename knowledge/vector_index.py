@@ -2,32 +2,50 @@
 
 Several rows may share one id (a FAQ chunk is indexed by its full text and by its question
 alone); `search` returns each id once with its best score.
+
+Below `HNSW_THRESHOLD` rows the index is exact (flat): a search over the bundled guide's
+~200 rows costs a few microseconds. Above it, an HNSW graph keeps a query well under a
+millisecond where a flat scan grows linearly (`benchmarks/ask.py` prints both at 1k, 10k
+and 100k rows).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import faiss
 import numpy as np
+
+# Measured by benchmarks/ask.py on the 2-core host: a flat scan of 10k rows costs about
+# 0.5 ms and 100k rows about 5 ms; HNSW stays near 0.1-0.2 ms. Under 20k rows exact search
+# is cheap enough and never misses a section.
+HNSW_THRESHOLD = 20_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
 
 
 class VectorIndex:
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
-        # A flat search over a few hundred rows gains nothing from threads, and faiss's
-        # OpenMP pool fights torch's right after each query embedding: measured 20.1 ms
-        # against 14.3 ms p50 per answer. faiss's thread count is process-wide.
+        # A search over a few hundred rows gains nothing from threads, and an OpenMP pool
+        # spinning after each query takes a core from the embedder. Process-wide setting.
         faiss.omp_set_num_threads(1)
 
     @classmethod
-    def build(cls, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, *, kind: str | None = None) -> VectorIndex:
+        """`kind` "flat" or "hnsw"; None picks by size (see HNSW_THRESHOLD)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if vectors.ndim != 2 or len(ids) != len(vectors):
             raise ValueError("ids and vectors must have the same number of rows")
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
+        kind = kind or ("hnsw" if len(ids) >= HNSW_THRESHOLD else "flat")
+        dimension = vectors.shape[1]
+        if kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efSearch = HNSW_EF_SEARCH
+        elif kind == "flat":
+            inner = faiss.IndexFlatIP(dimension)
+        else:
+            raise ValueError(f"unknown index kind {kind!r}")
+        index = faiss.IndexIDMap2(inner)
         if len(ids):
             index.add_with_ids(vectors, ids)
         return cls(index)
@@ -40,9 +58,14 @@ class VectorIndex:
     def size(self) -> int:
         return int(self._index.ntotal)
 
+    @property
+    def kind(self) -> str:
+        inner = faiss.downcast_index(self._index.index)
+        return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Best-first (id, cosine) pairs for one query vector, one pair per id."""
-        if self.size == 0:
+        if self.size == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         # Over-fetch: duplicate rows per id would otherwise crowd out distinct ids.
@@ -53,12 +76,13 @@ class VectorIndex:
                 best[chunk_id] = score
         return list(best.items())[:k]
 
-    def save(self, path: Path) -> None:
-        """Write to a temp file then rename, so a crash never leaves a half-written index."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        faiss.write_index(self._index, str(tmp))
-        os.replace(tmp, path)
+    def to_bytes(self) -> bytes:
+        return faiss.serialize_index(self._index).tobytes()
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        return cls(faiss.read_index(str(path)))
+    def from_bytes(cls, data: bytes) -> VectorIndex:
+        """Parse an index already read (and checksummed) by the caller: one read per load."""
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        if isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW):
+            faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
+        return cls(index)

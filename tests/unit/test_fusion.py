@@ -91,16 +91,28 @@ def test_vector_index_returns_each_id_once_with_its_best_row(tmp_path):
     assert results[0][1] == pytest.approx(0.9 / np.linalg.norm([0.9, 0.1]), rel=1e-5)
 
 
-def test_vector_index_round_trips_through_disk(tmp_path):
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_vector_index_round_trips_through_bytes(kind):
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(5, 8)).astype(np.float32)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = VectorIndex.build(np.arange(5), vectors)
-    index.save(tmp_path / "x.faiss")
-    loaded = VectorIndex.load(tmp_path / "x.faiss")
-    assert loaded.size == 5
+    index = VectorIndex.build(np.arange(50), vectors, kind=kind)
+    loaded = VectorIndex.from_bytes(index.to_bytes())
+    assert loaded.kind == kind
+    assert loaded.size == 50
     assert loaded.dimension == 8
     assert loaded.search(vectors[3], k=1)[0][0] == 3
+
+
+def test_vector_index_picks_hnsw_only_for_large_indexes(monkeypatch):
+    import knowledge.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "HNSW_THRESHOLD", 40)
+    rng = np.random.default_rng(1)
+    small = rng.normal(size=(39, 8)).astype(np.float32)
+    large = rng.normal(size=(40, 8)).astype(np.float32)
+    assert VectorIndex.build(np.arange(39), small).kind == "flat"
+    assert VectorIndex.build(np.arange(40), large).kind == "hnsw"
 
 
 def test_empty_vector_index_finds_nothing():
