@@ -11,8 +11,12 @@ and 100k rows).
 
 from __future__ import annotations
 
-import faiss
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
 
 # Measured by benchmarks/ask.py on the 2-core host: a flat scan of 10k rows costs about
 # 0.5 ms and 100k rows about 5 ms; HNSW stays near 0.1-0.2 ms. Under 20k rows exact search
@@ -22,8 +26,17 @@ HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 
 
+def _faiss() -> Any:
+    """faiss, imported on first use: it adds 13 MB and tens of milliseconds to a process,
+    and deferring it keeps it out of the peak while onnxruntime loads the model."""
+    import faiss
+
+    return faiss
+
+
 class VectorIndex:
     def __init__(self, index: faiss.Index) -> None:
+        faiss = _faiss()
         self._index = index
         # A search over a few hundred rows gains nothing from threads, and an OpenMP pool
         # spinning after each query takes a core from the embedder. Process-wide setting.
@@ -36,6 +49,7 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if vectors.ndim != 2 or len(ids) != len(vectors):
             raise ValueError("ids and vectors must have the same number of rows")
+        faiss = _faiss()
         kind = kind or ("hnsw" if len(ids) >= HNSW_THRESHOLD else "flat")
         dimension = vectors.shape[1]
         if kind == "hnsw":
@@ -60,6 +74,7 @@ class VectorIndex:
 
     @property
     def kind(self) -> str:
+        faiss = _faiss()
         inner = faiss.downcast_index(self._index.index)
         return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
 
@@ -77,11 +92,12 @@ class VectorIndex:
         return list(best.items())[:k]
 
     def to_bytes(self) -> bytes:
-        return faiss.serialize_index(self._index).tobytes()
+        return _faiss().serialize_index(self._index).tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> VectorIndex:
         """Parse an index already read (and checksummed) by the caller: one read per load."""
+        faiss = _faiss()
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         if isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW):
             faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
