@@ -7,6 +7,7 @@ rather than persisted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +21,13 @@ TOKEN_PATTERN = r"(?u)\b\w+\b"
 def _bm25s() -> Any:
     """bm25s, imported on first use: it brings scipy.sparse (about 0.15 s and 13 MB), which
     a process that never answers (`mentor db upgrade`) or has not loaded the engine yet
-    does not need."""
+    does not need. Importing it sets its logger to DEBUG; the level configured before
+    (`mentor` sets WARNING) is put back so build chatter stays out of the logs."""
+    logger = logging.getLogger("bm25s")
+    level = logger.level
     import bm25s
 
+    logger.setLevel(level)
     return bm25s
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,12 @@ RECORD_FILE = "model.json"
 # Bump when the export changes (opset, graph inputs or outputs, pooling): older exports are
 # then stale and re-exported where torch is available.
 EXPORT_FORMAT = 1
-# One intra-op thread: on the 2-core host a single-query forward pass measured p50 9.9 ms
-# with 1 thread against 14.9 ms with 2 while another process used a core, and a second
-# thread mostly spins. Batches (index builds) gain a little from 2; queries are the product.
+# One intra-op thread: on the shared 2-core host a single query's forward pass measured
+# p50 9.9 ms with 1 thread against 11.3 ms with 2 (benchmarks/ask.py, same run, same
+# questions): a 10-token input is too small to split, and a second thread waits for a core
+# the bot and the database also need. Index builds use both cores another way (see embed).
 DEFAULT_THREADS = 1
+BATCH_WORKERS = 2
 
 
 class StaleModelError(EmbedderError):
@@ -189,19 +192,23 @@ class OnnxEmbedder:
     def record(self) -> ModelRecord:
         return self._record
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 16) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = 8) -> np.ndarray:
         """Unit vectors, in input order. A single text goes through the query cache; a batch
-        is sorted by length so each sub-batch pads only to its own longest text."""
+        is sorted by length so each sub-batch pads only to its own longest text, and two
+        sub-batches run at once: onnxruntime releases the GIL, so an index build uses both
+        cores with one single-threaded session (no second copy of the weights)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) == 1:
             return self._cache.get_or_compute(texts[0], self._embed_one)[None, :]
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         out = np.empty((len(encodings), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._forward([encodings[i] for i in rows])
+        with ThreadPoolExecutor(max_workers=min(BATCH_WORKERS, len(groups))) as pool:
+            vectors = pool.map(lambda rows: self._forward([encodings[i] for i in rows]), groups)
+            for rows, block in zip(groups, vectors, strict=True):
+                out[rows] = block
         return out
 
     def encode_tokens(self, text: str) -> list[int]:

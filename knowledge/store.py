@@ -208,7 +208,7 @@ class IndexStore:
         chunks: list[Chunk],
         *,
         progress: ProgressCallback | None = None,
-        batch_size: int = 16,
+        batch_size: int = 32,
         ranking: str = "",
     ) -> tuple[VectorIndex, Manifest]:
         """Embed every row in small batches and save the index with its manifest.
