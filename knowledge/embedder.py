@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,21 +82,27 @@ def sha256_file(path: Path) -> str:
 
 
 class QueryCache:
-    """A small LRU of query vectors: FAQ traffic is repetitive, and a hit skips the model."""
+    """A small LRU of query vectors: FAQ traffic is repetitive, and a hit skips the model.
+
+    The bot answers from worker threads; the lock covers the bookkeeping only, never the
+    model call, so two different questions still embed at the same time."""
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get_or_compute(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
-        hit = self._rows.get(text)
-        if hit is not None:
-            self._rows.move_to_end(text)
-            return hit
+        with self._lock:
+            hit = self._rows.get(text)
+            if hit is not None:
+                self._rows.move_to_end(text)
+                return hit
         row = compute(text)
-        self._rows[text] = row
-        if len(self._rows) > self._size:
-            self._rows.popitem(last=False)
+        with self._lock:
+            self._rows[text] = row
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
         return row
 
 

@@ -4,11 +4,12 @@ import hashlib
 import json
 import logging
 
+import numpy as np
 import pytest
 
 from knowledge.chunking import chunk_documents
 from knowledge.content import load_guide
-from knowledge.embedder import ModelRecord
+from knowledge.embedder import ModelRecord, QueryCache
 from knowledge.store import IndexStore
 from tests.helpers import HashingEmbedder, write_guide
 
@@ -184,3 +185,19 @@ def test_a_format_1_manifest_is_rebuilt_with_a_log_line(tmp_path, guide_dir, cap
         _, manifest = load(store, embedder, guide_dir)
     assert "manifest format 1" in caplog.text
     assert manifest.format == 2
+
+
+def test_query_cache_serves_repeats_and_evicts_the_least_recent():
+    cache = QueryCache(size=2)
+    computed: list[str] = []
+
+    def compute(text):
+        computed.append(text)
+        return np.full(3, len(computed), dtype=np.float32)
+
+    first = cache.get_or_compute("a", compute)
+    cache.get_or_compute("b", compute)
+    assert cache.get_or_compute("a", compute) is first  # a hit, and "a" is now most recent
+    cache.get_or_compute("c", compute)  # evicts "b", the least recently used
+    cache.get_or_compute("b", compute)
+    assert computed == ["a", "b", "c", "b"]
