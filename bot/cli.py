@@ -10,17 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from bot.container import build_knowledge, build_mentor
 from bot.services.mentor import Answer, MentorService
+from bot.services.parsing import is_whole_number, replace_surrogates
 from bot.settings import Settings
 from knowledge.content import GuideError
 from knowledge.embedder import EmbedderError
@@ -31,11 +34,12 @@ log = logging.getLogger("mentor")
 FAILED_ANSWER = "Sorry, something went wrong while answering that one. It has been logged."
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr, format=LOG_FORMAT
     )
     noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic")
     for noisy in noisy_loggers:
@@ -43,10 +47,9 @@ def _configure_logging(level: str) -> None:
 
 
 def _phase(value: str) -> int:
-    try:
-        phase = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {value!r}") from None
+    if not is_whole_number(value, max_digits=3):  # int() would take '١' and ' 1 '
+        raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {value!r}")
+    phase = int(value)
     if phase not in (0, 1, 2, 3):
         raise argparse.ArgumentTypeError(f"phase must be 0, 1, 2 or 3, not {phase}")
     return phase
@@ -77,6 +80,23 @@ def render(answer: Answer) -> str:
     return answer.text
 
 
+# Every character `str.splitlines` breaks on that `json.dumps(ensure_ascii=False)` leaves raw
+# (it already escapes the C0 controls \n \r \x0b \x0c \x1c-\x1e).
+# tests/unit/test_input_fuzz.py checks this list against all of Unicode.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
+def json_line(payload: dict[str, Any]) -> str:
+    """`payload` as one physical line for any line-based reader, newline included.
+
+    Raw U+2028, U+2029 or U+0085 inside a string are valid JSON, but Python's
+    `str.splitlines` and many JSONL tools split on them, cutting one object in two.
+    """
+    text = replace_surrogates(json.dumps(payload, ensure_ascii=False))  # stdout is strict UTF-8
+    return _LINE_BREAK.sub(lambda match: _LINE_BREAKS[match.group()], text) + "\n"
+
+
 def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int | None) -> int:
     """One JSON line out per line in, whatever the line holds."""
     count = 0
@@ -92,7 +112,7 @@ def ask_jsonl(mentor: MentorService, stdin: TextIO, stdout: TextIO, phase: int |
                 "confident": False,
                 "sources": [],
             }
-        stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        stdout.write(json_line(payload))
         stdout.flush()
         count += 1
     return count
@@ -115,6 +135,27 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def log_console_to_file(settings: Settings) -> logging.Handler | None:
+    """Send the console's own log records (tracebacks included) to a file, not the screen.
+
+    In the chat, stderr is the person's terminal: a failed command shows one line there and
+    its traceback goes to `console.log` in the data directory. If that file cannot be
+    opened, records stay on stderr (better on screen than lost). Returns the handler.
+    """
+    path = settings.mentor_data_dir / "console.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        log.warning("console log stays on stderr: cannot open %s (%s)", path, exc)
+        return None
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    console_log = logging.getLogger("bot.console")
+    console_log.addHandler(handler)
+    console_log.propagate = False
+    return handler
+
+
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.session import run_session
 
@@ -123,6 +164,10 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     print("Loading the guide and the embedding model…", file=sys.stderr)
     mentor = _load_mentor(settings)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD, never surrogates a database cannot store.
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    log_console_to_file(settings)
     return run_session(settings, mentor)
 
 
@@ -166,7 +211,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.token:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
-    from bot.discord_app import BotStartupError, run_bot
+    from bot.discord.app import BotStartupError, run_bot
 
     try:
         asyncio.run(run_bot(settings))

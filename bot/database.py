@@ -8,9 +8,10 @@ database newer than the code is refused before anything touches it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -20,7 +21,7 @@ from bot.services.bundle import ProgressServices, build_progress_services
 from bot.services.clock import Clock, utc_now
 from bot.settings import Settings
 from knowledge.content import Guide
-from storage.engine import make_engine, make_sessionmaker
+from storage.engine import dispose_engine, make_engine, make_sessionmaker
 from storage.errors import StorageError
 from storage.migrate import upgrade
 
@@ -67,15 +68,24 @@ async def migrate_database(settings: Settings) -> str | None:
         return await upgrade(url)
 
 
-async def open_storage(settings: Settings, guide: Guide, *, clock: Clock = utc_now) -> Storage:
-    """Engine, migrations to head (refusing a database newer than the code), services."""
+async def open_storage(
+    settings: Settings,
+    guide: Guide,
+    *,
+    clock: Clock = utc_now,
+    connect_args: Mapping[str, Any] | None = None,
+) -> Storage:
+    """Engine, migrations to head (refusing a database newer than the code), services.
+
+    `connect_args` go to the driver (tests pin a PostgreSQL schema or a lock timeout).
+    """
     url = settings.effective_database_url
     with database_errors(url):
-        engine = make_engine(url)
+        engine = make_engine(url, connect_args=connect_args)
         try:
             await upgrade(engine)
         except BaseException:
-            await engine.dispose()
+            await dispose_engine(engine)  # no driver thread outlives the event loop
             raise
     log.info("database ready: %s", _safe_url(url))
     return Storage(engine, build_progress_services(make_sessionmaker(engine), guide, clock))

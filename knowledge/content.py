@@ -161,13 +161,24 @@ def hash_texts(parts: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
+def _read_text(path: Path) -> str:
+    """The file as UTF-8; a file in another encoding is a GuideError naming it and the byte."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GuideError(
+            f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save the guide files as UTF-8"
+        ) from exc
+
+
 def load_guide(directory: Path | None = None) -> Guide:
     """Read every `*.md` file under `directory` (the bundled guide by default)."""
     root = Path(directory) if directory else BUNDLED_GUIDE_DIR
     files = sorted(root.glob("*.md"))
     if not files:
         raise GuideError(f"no guide files (*.md) found in {root}")
-    texts = [(path.stem, path.read_text(encoding="utf-8")) for path in files]
+    texts = [(path.stem, _read_text(path)) for path in files]
     documents = tuple(parse_document(slug, text) for slug, text in texts)
     seen: dict[str, str] = {}
     for doc in documents:

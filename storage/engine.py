@@ -18,6 +18,7 @@ SQLite specifics, and why:
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -33,9 +34,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.errors import UnsupportedDatabaseURL
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The async drivers installed with the package; any other URL is refused up front.
+SUPPORTED_DRIVERS = frozenset({("sqlite", "aiosqlite"), ("postgresql", "asyncpg")})
 _WRITE_OPTION = "mentor_write"
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_THREADS_BEFORE: weakref.WeakKeyDictionary[Engine, set[threading.Thread]] = (
+    weakref.WeakKeyDictionary()
+)
+_THREAD_STOP_SECONDS = 2.0
 
 
 def _prepare_sqlite_path(url: URL) -> None:
@@ -84,6 +93,10 @@ def make_engine(
     to pin a PostgreSQL `search_path` to a per-test schema).
     """
     parsed = make_url(url)
+    # From the URL's text: asking SQLAlchemy for the driver would import it (or fail to).
+    backend, _, driver = parsed.drivername.partition("+")
+    if (backend, driver) not in SUPPORTED_DRIVERS:
+        raise UnsupportedDatabaseURL(parsed.drivername)
     args = dict(connect_args or {})
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_path(parsed)
@@ -94,7 +107,28 @@ def make_engine(
     engine = create_async_engine(parsed, connect_args=args, **engine_kwargs)
     if engine.dialect.name == "sqlite":
         _install_sqlite_hooks(engine)
+        _THREADS_BEFORE[engine.sync_engine] = _driver_threads()
     return engine
+
+
+def _driver_threads() -> set[threading.Thread]:
+    """aiosqlite's per-connection worker threads (named after their target function)."""
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    """Dispose `engine` and let the driver threads it started finish while the loop lives.
+
+    When aiosqlite fails to open a file (read-only directory, missing file), it queues the
+    worker thread's stop and returns at once; if the event loop closes before that thread
+    runs, the thread dies with "RuntimeError: Event loop is closed" after our clear error.
+    So a failed start-up waits (briefly, in a thread) for the workers created since the
+    engine was made.
+    """
+    await engine.dispose()
+    started = _driver_threads() - _THREADS_BEFORE.pop(engine.sync_engine, set())
+    for thread in started:
+        await asyncio.to_thread(thread.join, _THREAD_STOP_SECONDS)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

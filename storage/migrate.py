@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import make_engine
+from storage.engine import dispose_engine, make_engine
 from storage.errors import DatabaseNewerThanCode
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -90,7 +90,7 @@ async def _run(target: str | URL | AsyncEngine, action: str, revision: str) -> s
             await conn.close()
     finally:
         if owned:
-            await engine.dispose()
+            await dispose_engine(engine)
     return heads[0] if heads else None
 
 
@@ -117,5 +117,5 @@ async def current_revision(target: str | URL | AsyncEngine) -> str | None:
             heads = await conn.run_sync(_current_heads)
     finally:
         if owned:
-            await engine.dispose()
+            await dispose_engine(engine)
     return heads[0] if heads else None

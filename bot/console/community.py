@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 from bot.console.commands import bind_sync, guarded, split_args
 from bot.console.commands import dispatch as dispatch_in
-from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID, fmt_minutes
+from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID
 from bot.services.bundle import ProgressServices
 from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
+from bot.services.formatting import fmt_minutes, plural
+from bot.services.nudges import parse_hour, parse_weekday
+from bot.services.parsing import is_whole_number, parse_whole_number, shown
 
 _BAR = 20
 
@@ -61,8 +64,9 @@ async def cmd_nudges(ctx: CommunityContext, args: str) -> str:
         if not ctx.is_admin:
             return "Only server admins can change the server's default nudge time."
         await ctx.services.nudges.set_guild_default(ctx.guild_id, parts[1], parts[2])
+        weekday_name = WEEKDAY_NAMES[parse_weekday(parts[1])].title()  # validated just above
         return (
-            f"Server default: {parts[1].title()} at {int(parts[2]):02d}:00 in each member's own "
+            f"Server default: {weekday_name} at {parse_hour(parts[2]):02d}:00 in each member's own "
             "timezone (the weekly digest uses it in the server's timezone)."
         )
     if not parts or parts[0].lower() not in ("on", "off"):
@@ -75,7 +79,7 @@ async def cmd_nudges(ctx: CommunityContext, args: str) -> str:
         word = part.lower()
         if word in ("dm", "channel"):
             via = word
-        elif word.lstrip("+-").isdigit():
+        elif is_whole_number(word):
             numbers.append(word)
         else:
             weekday = word  # a name; the service validates it
@@ -120,7 +124,7 @@ def _status_text(status: ChallengeStatus, user_id: int) -> str:
         lines.append("You have not joined; `/challenge join` to take part.")
     for board in status.boards:
         if board.league is not None:
-            lines.append(f"League phase {board.league} ({board.participants} members):")
+            lines.append(f"League phase {board.league} ({plural(board.participants, 'member')}):")
         for s in board.top:
             who = "you" if s.user_id == user_id else f"member {s.user_id}"
             lines.append(f"  #{s.rank:<3} {who:<24} {s.progress}{' done' if s.completed else ''}")
@@ -152,8 +156,13 @@ async def cmd_challenge(ctx: CommunityContext, args: str) -> str:
         leagues = after_join = False
         for flag in flags:
             key, _, value = flag.lower().partition("=")
-            if key == "role" and value.isdigit() and len(value) <= 20:
-                role = int(value)
+            if key == "role":
+                role = parse_whole_number(
+                    value,
+                    message=f"role= takes a role id, e.g. role=123; got {shown(value)!r}.",
+                    signed=False,
+                    max_digits=20,
+                )
             elif key == "leagues":
                 leagues = True
             elif key == "after-join":

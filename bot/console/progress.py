@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +23,15 @@ from bot.console.commands import bind_sync, guarded, split_args
 from bot.console.commands import dispatch as dispatch_in
 from bot.services.bundle import ProgressServices
 from bot.services.errors import ValidationError
+from bot.services.formatting import fmt_minutes, phase_name, plural
 from bot.services.leaderboard import parse_period
-from bot.services.progress import Checklist, PhaseInfo
+from bot.services.parsing import is_whole_number, parse_whole_number, shown
+from bot.services.progress import Checklist
 
 LOCAL_GUILD_ID = 1
 LOCAL_USER_ID = 1
 _STATUS_MARK = {"done": "[x]", "learning": "[~]", "skipped": "[-]", None: "[ ]"}
 _CHART_WIDTH = 24
-_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass
@@ -47,30 +47,12 @@ class ProgressContext:
 Handler = Callable[[ProgressContext, str], Awaitable[str]]
 
 
-def fmt_minutes(minutes: int) -> str:
-    """45 -> '45m', 200 -> '3h 20m', 120 -> '2h'."""
-    hours, rest = divmod(int(minutes), 60)
-    if not hours:
-        return f"{rest}m"
-    return f"{hours}h {rest}m" if rest else f"{hours}h"
-
-
 def _parse_int(text: str, what: str, example: str) -> int:
     cleaned = text.strip()
-    if not _INTEGER.fullmatch(cleaned):
-        shown = cleaned if len(cleaned) <= 20 else cleaned[:17] + "..."
-        raise ValidationError(f"{what} must be a whole number, e.g. `{example}`; got {shown!r}.")
-    if len(cleaned) > 12:  # int() of a 5,000-digit string is slow and pointless
+    if len(cleaned) > 12 and is_whole_number(cleaned, max_digits=len(cleaned)):
         raise ValidationError(f"{what} {cleaned[:12]}... is far out of range.")
-    return int(cleaned)
-
-
-def phase_name(phase: PhaseInfo) -> str:
-    """'Phase 1: ML foundations', without doubling a title that already says 'Phase 1'."""
-    title = phase.title.strip()
-    if title.lower().startswith((phase.label.lower(), f"phase {phase.number}")):
-        return title
-    return f"{phase.label}: {title}"
+    message = f"{what} must be a whole number, e.g. `{example}`; got {shown(cleaned)!r}."
+    return parse_whole_number(cleaned, message=message)
 
 
 def _checklist_text(checklist: Checklist) -> str:
@@ -98,7 +80,7 @@ async def cmd_phase(ctx: ProgressContext, args: str) -> str:
     info = await phases.set_phase(ctx.guild_id, ctx.user_id, number)
     return (
         f"You're now in {phase_name(info)}. "
-        f"It has {info.milestone_count} milestones; see `/roadmap {info.number}`."
+        f"It has {plural(info.milestone_count, 'milestone')}; see `/roadmap {info.number}`."
     )
 
 
@@ -127,10 +109,13 @@ async def cmd_undo(ctx: ProgressContext, args: str) -> str:
 
 async def cmd_progress(ctx: ProgressContext, args: str) -> str:
     s = await ctx.services.stats.summary(ctx.guild_id, ctx.user_id)
+    periods = (
+        ("This week: ", s.this_week),
+        ("This month:", s.this_month),
+        ("All time:  ", s.all_time),
+    )
     lines = [
-        f"This week:  {fmt_minutes(s.this_week.minutes)} in {s.this_week.sessions} sessions",
-        f"This month: {fmt_minutes(s.this_month.minutes)} in {s.this_month.sessions} sessions",
-        f"All time:   {fmt_minutes(s.all_time.minutes)} in {s.all_time.sessions} sessions",
+        f"{name} {fmt_minutes(t.minutes)} in {plural(t.sessions, 'session')}" for name, t in periods
     ]
     if s.topics:
         lines.append("Top topics:")
@@ -205,8 +190,9 @@ async def cmd_leaderboard(ctx: ProgressContext, args: str) -> str:
     title = {"week": "This week", "month": "This month", "all": "All time"}[period]
     if not board.entries:
         return f"{title}: nobody has logged study time yet."
-    members = "member" if board.active_members == 1 else "members"
-    lines = [f"{title} ({fmt_minutes(board.total_minutes)} by {board.active_members} {members}):"]
+    lines = [
+        f"{title} ({fmt_minutes(board.total_minutes)} by {plural(board.active_members, 'member')}):"
+    ]
     for e in board.entries:
         who = "you" if e.user_id == ctx.user_id else f"member {e.user_id}"
         lines.append(f"  #{e.rank:<3} {who:<24} {fmt_minutes(e.minutes)}")
@@ -241,6 +227,8 @@ async def cmd_export(ctx: ProgressContext, args: str) -> str:
         target = await asyncio.to_thread(_write_export, args.strip(), ctx.export_dir, name, data)
     except OSError as exc:
         return f"Could not write the export to {args.strip() or name}: {exc.strerror or exc}."
+    except ValueError:  # e.g. a NUL byte, which no file system accepts in a path
+        return f"Could not write the export to {args.strip()!r}: that is not a valid path."
     rows = sum(len(v) for v in data["tables"].values())
     return f"Exported {rows} rows of your data to {target}."
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from bot.console.commands import explain_failure
 from bot.services.mentor import Answer, AnswerKind, MentorService
+from bot.services.parsing import replace_surrogates
 
 Reader = Callable[[str], str]
 Writer = Callable[[str], None]
@@ -52,8 +54,11 @@ class Console:
         return "Bye, and keep studying!"
 
     def handle(self, line: str) -> str | None:
-        """The reply to one input line (None for a blank line)."""
-        line = line.strip()
+        """The reply to one input line (None for a blank line).
+
+        Undecodable input bytes (surrogates) become U+FFFD first, so they can be stored.
+        """
+        line = replace_surrogates(line).strip()
         if not line:
             return None
         if line.startswith("/"):
@@ -69,6 +74,7 @@ class Console:
 
 
 def run_console(console: Console, *, read: Reader = input, write: Writer = print) -> int:
+    """Read, answer, repeat until /quit or end of input; no line ends the loop."""
     write(BANNER)
     while console.running:
         try:
@@ -79,7 +85,12 @@ def run_console(console: Console, *, read: Reader = input, write: Writer = print
         except KeyboardInterrupt:
             write("\n(Ctrl-C) Type /quit to leave.")
             continue
-        reply = console.handle(line)
+        try:
+            reply = console.handle(line)
+        except KeyboardInterrupt:  # Ctrl-C during a command: its transaction rolled back
+            reply = "(Ctrl-C) Stopped that one. Type /quit to leave."
+        except Exception as exc:  # a REPL survives any line; the traceback goes to the log
+            reply = explain_failure(exc, "console line")
         if reply:
             write(f"mentor> {reply}\n")
     return 0

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 from bot.console.community import CommunityContext, sync_community_commands
 from bot.console.progress import ProgressContext, sync_progress_commands
@@ -20,16 +23,22 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run_session(
-    settings: Settings, mentor: MentorService, *, read: Reader = input, write: Writer = print
-) -> int:
+@contextmanager
+def console_session(
+    settings: Settings, mentor: MentorService, *, connect_args: Mapping[str, Any] | None = None
+) -> Iterator[Console]:
+    """The console wired to the database, open for as many `run_console` loops as needed."""
     with asyncio.Runner() as runner:
-        storage = runner.run(open_storage(settings, mentor.guide))
+        storage = runner.run(open_storage(settings, mentor.guide, connect_args=connect_args))
         try:
             ctx = ProgressContext(storage.services)
 
             def phase_of() -> int | None:
-                info = runner.run(storage.services.phases.current(ctx.guild_id, ctx.user_id))
+                try:
+                    info = runner.run(storage.services.phases.current(ctx.guild_id, ctx.user_id))
+                except Exception:  # the answer only loses its "you're in Phase N" note
+                    log.warning("could not read the member's phase", exc_info=True)
+                    return None
                 return info.number if info else None
 
             def on_unanswered(answer: Answer) -> None:
@@ -43,7 +52,7 @@ def run_session(
                 except Exception:  # losing a statistic must not end the chat
                     log.exception("could not record an unanswered question")
 
-            console = Console(
+            yield Console(
                 mentor,
                 commands={
                     **sync_progress_commands(ctx, runner),
@@ -52,6 +61,12 @@ def run_session(
                 phase_of=phase_of,
                 on_unanswered=on_unanswered,
             )
-            return run_console(console, read=read, write=write)
         finally:
             runner.run(storage.close())
+
+
+def run_session(
+    settings: Settings, mentor: MentorService, *, read: Reader = input, write: Writer = print
+) -> int:
+    with console_session(settings, mentor) as console:
+        return run_console(console, read=read, write=write)

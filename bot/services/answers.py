@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.services.errors import MentorError
 from bot.services.mentor import Answer, AnswerKind, FaqOverride, MentorService
-from bot.services.mentor_text import MAX_QUESTION_CHARS, clean_question
+from bot.services.mentor_text import MAX_QUESTION_CHARS, clean_question, has_words, small_talk
 from knowledge.content import Guide, Milestone
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ MentorLoader = Callable[[], MentorService]
 FaqEntries = Callable[[int], Awaitable[Sequence[FaqOverride]]]
 UnansweredRecorder = Callable[[int, int, str, float | None], Awaitable[None]]
 PhaseLookup = Callable[[int, int], Awaitable[int | None]]
+# What a message is, judged before any work: only real questions use up a cooldown.
+Screened = Literal["question", "small_talk", "invalid"]
 
 WARMING_UP = (
     "I'm still warming up (loading the guide and the language model). "
@@ -74,6 +77,21 @@ def looks_like_question(text: str) -> bool:
     if len(words) < 3 or len(cleaned) > MAX_QUESTION_CHARS:
         return False
     return cleaned.rstrip().endswith("?") or bool(_QUESTION_START.match(cleaned))
+
+
+def screen(text: str) -> Screened:
+    """Classify a message the way `MentorService.ask` will, without the engine.
+
+    The same checks in the same order (no words or too long: "invalid"; greetings and
+    thanks: "small_talk"), so the cooldown can let "thanks!" through and the front end can
+    answer an invalid message privately before doing any work.
+    """
+    cleaned = clean_question(text)
+    if not has_words(cleaned) or len(cleaned) > MAX_QUESTION_CHARS:
+        return "invalid"
+    if small_talk(cleaned) is not None:
+        return "small_talk"
+    return "question"
 
 
 class EngineHolder:
@@ -200,20 +218,38 @@ class AskService:
         faq_entries: FaqEntries | None = None,
         record_unanswered: UnansweredRecorder | None = None,
         cooldown: Cooldown | None = None,
+        follow_up_cooldown: Cooldown | None = None,
     ) -> None:
         self.engine = engine
         self._phase_of = phase_of
         self._faq_entries = faq_entries
         self._record_unanswered = record_unanswered
         self.cooldown = cooldown or Cooldown()
+        # Follow-ups ("and then?") come in quick succession in a real conversation, so
+        # they get their own, looser bucket instead of eating the question allowance.
+        self.follow_up_cooldown = follow_up_cooldown or Cooldown(rate=5, per=30.0)
 
-    def admit(self, guild_id: int | None, user_id: int) -> None:
-        """Gate a question before any work (or a Discord defer): cooldown, engine ready.
+    def admit(
+        self,
+        guild_id: int | None,
+        user_id: int,
+        question: str | None = None,
+        *,
+        follow_up: bool = False,
+    ) -> Screened:
+        """Gate a message before any work (or a Discord defer): engine ready, cooldown.
 
-        Raises `WarmingUp` or `SlowDown`; a refused question does not use up the cooldown.
+        Raises `WarmingUp` or `SlowDown`; a refused message does not use up the cooldown.
+        Small talk and invalid messages never count (a "thanks!" after three questions is
+        not a fourth question); follow-ups count against `follow_up_cooldown`. Returns what
+        the message is (see `screen`), so the front end can answer an invalid one privately.
         """
         self.engine.get()
-        self.cooldown.hit((guild_id or 0, user_id))
+        kind = screen(question) if question is not None else "question"
+        if kind == "question":
+            bucket = self.follow_up_cooldown if follow_up else self.cooldown
+            bucket.hit((guild_id or 0, user_id))
+        return kind
 
     async def ask(self, request: AskRequest) -> Reply:
         """Answer an admitted question: server FAQ first, then the engine in a thread."""

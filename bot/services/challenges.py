@@ -10,7 +10,6 @@ what a member did after joining counts.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +17,8 @@ from datetime import date, datetime, timedelta
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import local_midnight
 from bot.services.errors import MentorError, NotFound, ValidationError
+from bot.services.formatting import fmt_minutes, plural
+from bot.services.parsing import is_whole_number, parse_whole_number, replace_surrogates
 from bot.services.timezones import zone
 from storage.models import Challenge
 from storage.repositories import GuildRepository, MemberRepository
@@ -64,6 +65,21 @@ class ChallengeInfo:
     leagues: bool
     count_before_join: bool
     status: str  # active | ended | cancelled
+
+    @property
+    def first_day(self) -> date:
+        """The first day counted, in the challenge's timezone (as the admin entered it)."""
+        return self.starts_at.astimezone(zone(self.timezone)).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day members can study for it, in the challenge's timezone.
+
+        `ends_at` is the local midnight after the end day the admin entered (or the moment
+        an admin ended it early), so the last day is the one just before that instant:
+        "end 2026-12-15" reads 2026-12-15, never "2026-12-16 00:00".
+        """
+        return (self.ends_at - timedelta(microseconds=1)).astimezone(zone(self.timezone)).date()
 
     def state(self, now: datetime) -> str:
         """'upcoming', 'running', 'finished' or 'cancelled' at `now`."""
@@ -117,7 +133,9 @@ def info(row: Challenge) -> ChallengeInfo:
 
 def validate_name(name: str) -> str:
     clean = " ".join(
-        "".join(" " if unicodedata.category(c) == "Cc" else c for c in (name or "")).split()
+        "".join(
+            " " if unicodedata.category(c) == "Cc" else c for c in replace_surrogates(name or "")
+        ).split()
     )
     if not clean:
         raise ValidationError("Give the challenge a name.", field="name")
@@ -140,10 +158,10 @@ def parse_metric(metric: str) -> str:
 
 
 def parse_goal(goal: int | str) -> int:
-    text = str(goal).strip()
-    if isinstance(goal, bool) or not re.fullmatch(r"[+-]?\d{1,12}", text):
-        raise ValidationError("The goal must be a whole number above 0.", field="goal")
-    value = int(text)
+    message = "The goal must be a whole number above 0."
+    if isinstance(goal, bool):
+        raise ValidationError(message, field="goal")
+    value = parse_whole_number(str(goal), message=message, field="goal")
     if value <= 0:
         raise ValidationError(f"The goal must be above 0; got {value}.", field="goal")
     if value > MAX_GOAL:
@@ -208,7 +226,7 @@ class ChallengeService(Service):
             names = ", ".join(f"{c.title} (#{c.id})" for c in running[:5])
             raise ValidationError(f"Several challenges are open; say which one: {names}.")
         text = str(ref).strip().lstrip("#")
-        if text.isdigit() and len(text) <= 18:
+        if is_whole_number(text, signed=False, max_digits=18):
             row = await repo.get(guild_id, int(text))
             if row is not None:
                 return row
@@ -349,6 +367,19 @@ class ChallengeService(Service):
         boards = boards_from(rows, challenge.goal, user_id, TOP)
         you = next((b.you for b in boards if b.you is not None), None)
         return ChallengeStatus(challenge, boards, you, joined)
+
+
+def fmt_progress(metric: str, value: int) -> str:
+    """A challenge figure with its unit: '45m', '1 active day', '2 milestones'.
+
+    Every line that shows progress (the member's own, standings, digests, announcements)
+    says what is counted, so "45" never stands alone.
+    """
+    if metric == "minutes":
+        return fmt_minutes(value)
+    if metric == "active_days":
+        return plural(value, "active day")
+    return plural(value, "milestone")
 
 
 def progress_bar(value: int, goal: int, width: int = 20) -> str:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.services.base import Service
-from bot.services.challenges import METRIC_UNITS, boards_from, info
-from bot.services.nudge_text import current_slot, fmt_minutes
+from bot.services.challenges import METRIC_UNITS, boards_from, fmt_progress, info
+from bot.services.formatting import fmt_minutes, plural
+from bot.services.nudge_text import current_slot
 from bot.services.nudges import cached_zone, candidate_weeks
 from storage.models import GuildSettings
 from storage.repositories.challenges import ChallengeRepository, window_end
@@ -85,7 +86,7 @@ class CommunityWork(Service):
         lines = [
             "**Weekly study digest**",
             f"This server studied {fmt_minutes(minutes)} in the last 7 days "
-            f"({members} member{'s' if members != 1 else ''} logged time).",
+            f"({plural(members, 'member')} logged time).",
         ]
         if top:
             lines.append("Most active learners:")
@@ -99,7 +100,9 @@ class CommunityWork(Service):
             lines.append("Where members are: " + ", ".join(parts) + ".")
         for challenge, rows in standings:
             unit = METRIC_UNITS[challenge.metric]
-            leaders = ", ".join(f"<@{r.user_id}> {r.progress}" for r in rows) or "nobody yet"
+            metric = challenge.metric
+            leaders = ", ".join(f"<@{r.user_id}> {fmt_progress(metric, r.progress)}" for r in rows)
+            leaders = leaders or "nobody yet"
             lines.append(f"Challenge {challenge.title} ({challenge.goal} {unit}): {leaders}.")
         return "\n".join(lines)
 
@@ -154,9 +157,8 @@ class CommunityWork(Service):
         unit = METRIC_UNITS[c.metric]
         if kind == "start":
             head = (
-                f"**Challenge {c.name} starts now!** Goal: {c.goal} {unit} by "
-                f"{c.ends_at.astimezone(cached_zone(c.timezone)):%Y-%m-%d %H:%M} ({c.timezone}). "
-                "Join with `/challenge join`."
+                f"**Challenge {c.name} starts now!** Goal: {c.goal} {unit} by the end of "
+                f"{c.last_day.isoformat()} ({c.timezone}). Join with `/challenge join`."
             )
         elif kind == "halfway":
             head = f"**Challenge {c.name} is halfway through.** Current standings:"
@@ -168,7 +170,9 @@ class CommunityWork(Service):
                 lines.append(f"League: phase {board.league}")
             for s in board.top:
                 mark = " ✓" if s.completed else ""
-                lines.append(f"  {s.rank}. <@{s.user_id}>: {s.progress} {unit}{mark}")
+                lines.append(
+                    f"  {s.rank}. <@{s.user_id}>: {fmt_progress(c.metric, s.progress)}{mark}"
+                )
         return "\n".join(lines)
 
     async def role_grants(self, now: datetime) -> list[RoleGrant]:

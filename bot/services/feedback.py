@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.errors import ValidationError
+from bot.services.parsing import replace_surrogates
 from storage.repositories import FeedbackRepository, MemberRepository
 
 MAX_QUESTION = 2000
@@ -28,7 +29,11 @@ def question_key(question: str) -> str:
 
 
 def _clean_question(question: str) -> str:
-    text = "".join(ch for ch in (question or "") if unicodedata.category(ch) != "Cc" or ch == "\n")
+    text = "".join(
+        ch
+        for ch in replace_surrogates(question or "")
+        if unicodedata.category(ch) != "Cc" or ch == "\n"
+    )
     text = text.strip()
     if not text or not question_key(text):
         raise ValidationError("The question is empty.", field="question")
@@ -62,7 +67,8 @@ class FeedbackService(Service):
     ) -> None:
         check_ids(guild_id, user_id)
         text = _clean_question(question)
-        section = (cited_section or "").strip()[:MAX_SECTION] or None
+        section = replace_surrogates(cited_section or "").replace("\x00", " ")
+        section = section.strip()[:MAX_SECTION] or None
         now = self._now()
         async with self._write() as session:
             await MemberRepository(session).get_or_create(guild_id, user_id, now)

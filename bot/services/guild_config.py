@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.services.base import Service, check_ids
 from bot.services.errors import ValidationError
 from bot.services.feedback import question_key
+from bot.services.parsing import replace_surrogates
 from storage.repositories import GuildConfigRepository, GuildRepository
 
 MIN_FAQ_QUESTION = 3
@@ -92,8 +93,10 @@ class GuildConfigService(Service):
     async def set_faq(self, guild_id: int, user_id: int, question: str, answer: str) -> bool:
         """Add or replace this guild's answer to `question`; True when it is new."""
         check_ids(guild_id, user_id)
+        # Stored text: no lone surrogates (unencodable) and no NUL (PostgreSQL refuses it).
+        question = replace_surrogates(question or "").replace("\x00", " ")
         key = self._faq_key(question)
-        text = (answer or "").strip()
+        text = replace_surrogates(answer or "").replace("\x00", " ").strip()
         if not text:
             raise ValidationError("The answer is empty.", field="answer")
         if len(text) > MAX_FAQ_ANSWER:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.services.formatting import phase_label
 from bot.services.mentor_text import (
     MAX_QUESTION_CHARS,
     clean_question,
@@ -89,15 +90,11 @@ class Answer:
         }
 
 
-def phase_name(phase: int) -> str:
-    return "prerequisite" if phase == 0 else f"Phase {phase}"
-
-
 def phase_note(topic_phase: int | None, asker_phase: int | None) -> str:
     """Where the answer sits on the roadmap, relative to the asker when we know their phase."""
     if topic_phase is None:
         return ""
-    where = f"this is {phase_name(topic_phase)} material"
+    where = f"this is {phase_label(topic_phase)} material"
     if asker_phase is None or asker_phase == topic_phase:
         return (
             f"Roadmap: {where}."
@@ -105,7 +102,7 @@ def phase_note(topic_phase: int | None, asker_phase: int | None) -> str:
             else f"Roadmap: {where}, right where you are."
         )
     if topic_phase > asker_phase:
-        return f"Roadmap: {where}; you're in {phase_name(asker_phase)}, so it comes later."
+        return f"Roadmap: {where}; you're in {phase_label(asker_phase)}, so it comes later."
     return f"Roadmap: {where}, a step you have already passed; worth a quick review."
 
 

@@ -26,20 +26,64 @@ _THANKS_WORDS = {
 }  # fmt: skip
 
 
-def _drop_stacked_marks(text: str) -> str:
-    """Keep a combining mark only if it composes into one letter with its base (é, ñ, ü).
+# Combining marks that belong to no script: the general diacritics blocks. Zalgo is built
+# from these; Devanagari, Thai, Arabic, Hebrew ... use marks from their own blocks.
+_GENERIC_MARKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF),
+                  (0xFE20, 0xFE2F))  # fmt: skip
+_MAX_MARKS_PER_LETTER = 8  # Tibetan stacks run to ~5; beyond 8 is never writing
 
-    Zalgo text piles dozens of non-composing marks onto each letter; real accents compose.
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Mc", "Me")
+
+
+def _is_generic_mark(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.category(char) == "Me" or any(lo <= code <= hi for lo, hi in _GENERIC_MARKS)
+
+
+def _clusters(text: str) -> list[str]:
+    """`text` (NFD) as base characters, each with the combining marks that follow it."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and _is_mark(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _is_zalgo(clusters: list[str]) -> bool:
+    """A generic mark with no base, or one that does not compose into one letter with its
+    base (é, ế, ᾄ do; zalgo's overlays and stacks do not)."""
+    for cluster in clusters:
+        if _is_generic_mark(cluster[0]):
+            return True
+        generic = any(_is_generic_mark(c) for c in cluster[1:])
+        if generic and len(unicodedata.normalize("NFC", cluster)) != 1:
+            return True
+    return False
+
+
+def _drop_stacked_marks(text: str) -> str:
+    """Undo zalgo without harming real writing.
+
+    Real accents compose into one precomposed letter (é, ñ, Vietnamese ế, polytonic ᾄ) and
+    are kept. Once any generic mark fails to compose, the text is zalgo and every generic
+    mark goes, so "H̸̡̪o̶w̷" reads "How" rather than "Hơw". Script-specific marks (Devanagari
+    vowel signs, Thai tone marks) are always kept, up to a sane number per letter.
     """
+    clusters = _clusters(unicodedata.normalize("NFD", text))
+    zalgo = _is_zalgo(clusters)
     out: list[str] = []
-    for char in unicodedata.normalize("NFD", text):
-        if unicodedata.category(char) in ("Mn", "Me") and out:
-            composed = unicodedata.normalize("NFC", out[-1] + char)
-            if len(composed) == 1:
-                out[-1] = composed
-            continue
-        out.append(char)
-    return "".join(out)
+    for cluster in clusters:
+        base, marks = cluster[0], cluster[1:]
+        if zalgo:
+            if _is_generic_mark(base):
+                base = ""
+            marks = "".join(c for c in marks if not _is_generic_mark(c))
+        out.append(base + marks[:_MAX_MARKS_PER_LETTER])
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def clean_question(raw: str) -> str:

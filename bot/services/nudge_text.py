@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from bot.services.formatting import fmt_minutes, plural
+
 NudgeKind = Literal["weekly", "stall", "blocked"]
+# Which front end will show the nudge: the way to tick a milestone differs (the console
+# has `/milestone ID done`; Discord has the `/roadmap` checklist and no such command).
+FrontEnd = Literal["console", "discord"]
 STALL_DAYS = 7
 # "Well past" the guide's estimate: 50% beyond its upper figure.
 OVERDUE_FACTOR = 1.5
@@ -101,13 +106,6 @@ class Nudge:
     text: str
 
 
-def fmt_minutes(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    if not hours:
-        return f"{rest}m"
-    return f"{hours}h {rest}m" if rest else f"{hours}h"
-
-
 def nudge_kind(facts: NudgeFacts) -> NudgeKind:
     stalled = (
         facts.days_since_last_log >= STALL_DAYS
@@ -144,7 +142,13 @@ def _trend(facts: NudgeFacts) -> str:
     return head + "."
 
 
-def _suggestion(facts: NudgeFacts) -> str:
+def _tick_hint(milestone: NextMilestone, front_end: FrontEnd) -> str:
+    if front_end == "discord":
+        return "tick it in `/roadmap` when it feels solid."
+    return f"tick it with `/milestone {milestone.id} done` when it feels solid."
+
+
+def _suggestion(facts: NudgeFacts, front_end: FrontEnd) -> str:
     if facts.phase_number is None:
         return (
             "Suggestion: pick your phase with `/phase` so I can point you at the right milestones."
@@ -157,30 +161,35 @@ def _suggestion(facts: NudgeFacts) -> str:
     target = max(90, min(600, round(max(facts.minutes_last_7, facts.minutes_prev_7) * 1.1)))
     sessions = max(2, min(5, target // 45))
     return (
-        f"Suggestion for this week: {sessions} sessions, about {fmt_minutes(target)} in total, "
-        f"on “{facts.next_milestone.title}”; tick it with "
-        f"`/milestone {facts.next_milestone.id} done` when it feels solid."
+        f"Suggestion for this week: {plural(sessions, 'session')}, "
+        f"about {fmt_minutes(target)} in total, "
+        f"on “{facts.next_milestone.title}”; {_tick_hint(facts.next_milestone, front_end)}"
     )
 
 
-def compose_nudge(facts: NudgeFacts) -> Nudge:
-    """The weekly message for one member: weekly, stall or 'what is blocking you?'."""
+def compose_nudge(facts: NudgeFacts, front_end: FrontEnd = "console") -> Nudge:
+    """The weekly message for one member: weekly, stall or 'what is blocking you?'.
+
+    `front_end` picks the commands the text tells the member to run.
+    """
     kind = nudge_kind(facts)
     lines: list[str] = []
     if kind == "stall":
         gap = facts.days_since_last_log
         lines.append(
-            f"It has been {gap} days since your last study log. No guilt: restarting small works."
+            f"It has been {plural(gap, 'day')} since your last study log. "
+            "No guilt: restarting small works."
             if gap is not None
             else "You have not logged any study time yet. The first session is the hardest."
         )
+        log_it = "`/log 25 topic`" if front_end == "console" else "`/log` (25 minutes)"
         if facts.next_milestone is not None:
             lines.append(
                 f"Try one 25-minute session on **{facts.next_milestone.title}** this week "
-                f"and log it with `/log 25 topic`."
+                f"and log it with {log_it}."
             )
         else:
-            lines.append("Try one 25-minute session this week and log it with `/log 25 topic`.")
+            lines.append(f"Try one 25-minute session this week and log it with {log_it}.")
         return Nudge(kind, "\n".join(lines))
     if facts.phase_name is not None:
         lines.append(
@@ -190,14 +199,15 @@ def compose_nudge(facts: NudgeFacts) -> Nudge:
     if kind == "blocked":
         months = upper_months(facts.phase_duration)
         lines.append(
-            f"You have been in this phase for about {facts.days_in_phase} days; the guide "
+            f"You have been in this phase for about {plural(facts.days_in_phase, 'day')}; "
+            "the guide "
             f"estimates up to {months:g} months. That is fine, everyone's pace differs, but "
             "what is blocking you? Ask me about it (`/ask`) or share it with the server."
         )
     lines.append(_trend(facts))
     if facts.streak_days:
-        lines.append(f"Streak: {facts.streak_days} day{'s' if facts.streak_days != 1 else ''}.")
+        lines.append(f"Streak: {plural(facts.streak_days, 'day')}.")
     if facts.next_milestone is not None:
         lines.append(_pointer(facts.next_milestone))
-    lines.append(_suggestion(facts))
+    lines.append(_suggestion(facts, front_end))
     return Nudge(kind, "\n".join(lines))

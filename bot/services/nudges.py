@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.errors import ValidationError
+from bot.services.formatting import phase_name
 from bot.services.nudge_text import (
+    FrontEnd,
     NextMilestone,
     Nudge,
     NudgeFacts,
@@ -28,6 +30,7 @@ from bot.services.nudge_text import (
     iso_week_of,
     next_slot,
 )
+from bot.services.parsing import is_whole_number, parse_whole_number
 from bot.services.stats import streaks_from_days
 from bot.services.timezones import zone
 from storage.models import NUDGE_CHANNELS
@@ -54,7 +57,7 @@ def parse_weekday(value: int | str) -> int:
             return value
     elif isinstance(value, str):
         key = value.strip().lower()
-        if key.isdigit() and len(key) == 1 and int(key) <= 6:
+        if is_whole_number(key, signed=False, max_digits=1) and int(key) <= 6:
             return int(key)
         for index, name in enumerate(WEEKDAY_NAMES):
             if len(key) >= 3 and name.startswith(key):
@@ -67,10 +70,10 @@ def parse_weekday(value: int | str) -> int:
 
 
 def parse_hour(value: int | str) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.lstrip("+-").isdigit() or len(text) > 3:
-        raise ValidationError("The hour must be a whole number from 0 to 23.", field="hour")
-    hour = int(text)
+    message = "The hour must be a whole number from 0 to 23."
+    if isinstance(value, bool):
+        raise ValidationError(message, field="hour")
+    hour = parse_whole_number(str(value), message=message, max_digits=3, field="hour")
     if not 0 <= hour <= 23:
         raise ValidationError(
             f"The hour must be from 0 to 23 (local time); got {hour}.", field="hour"
@@ -167,13 +170,6 @@ class ProblemNotices:
         """Record that the member has seen `problem` (call only once it was delivered)."""
         if problem is not None:
             self._told[(guild_id, user_id)] = problem
-
-
-def _phase_name(label: str, number: int, title: str) -> str:
-    """'Phase 1: ML foundations' without doubling a title that already says 'Phase 1'."""
-    if title.lower().startswith((label.lower(), f"phase {number}")):
-        return title
-    return f"{label}: {title}"
 
 
 class NudgeService(Service):
@@ -279,13 +275,16 @@ class NudgeService(Service):
             return DM_CLOSED_NOTICE
         return None
 
-    async def preview(self, guild_id: int, user_id: int) -> NudgePreview:
+    async def preview(
+        self, guild_id: int, user_id: int, *, front_end: FrontEnd = "console"
+    ) -> NudgePreview:
         """The member's next nudge, composed now, and when it is scheduled."""
         check_ids(guild_id, user_id)
         now = self._now()
         async with self._read() as session:
             prefs = await self._preferences(session, guild_id, user_id)
-            nudge = compose_nudge(await self._facts(session, guild_id, user_id, now))
+            facts = await self._facts(session, guild_id, user_id, now)
+            nudge = compose_nudge(facts, front_end)
         next_at = (
             next_slot(now, prefs.weekday, prefs.hour, cached_zone(prefs.timezone))
             if prefs.enabled
@@ -293,11 +292,18 @@ class NudgeService(Service):
         )
         return NudgePreview(nudge, prefs, next_at)
 
-    async def compose(self, guild_id: int, user_id: int, now: datetime | None = None) -> Nudge:
+    async def compose(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime | None = None,
+        *,
+        front_end: FrontEnd = "console",
+    ) -> Nudge:
         check_ids(guild_id, user_id)
         at = now or self._now()
         async with self._read() as session:
-            return compose_nudge(await self._facts(session, guild_id, user_id, at))
+            return compose_nudge(await self._facts(session, guild_id, user_id, at), front_end)
 
     async def _facts(
         self, session: AsyncSession, guild_id: int, user_id: int, now: datetime
@@ -336,7 +342,7 @@ class NudgeService(Service):
         created = member.created_at if member and member.created_at else now
         return NudgeFacts(
             phase_number=phase.number if phase else None,
-            phase_name=_phase_name(phase.label, phase.number, phase.title) if phase else None,
+            phase_name=phase_name(phase) if phase else None,
             phase_duration=phase.duration if phase else None,
             milestones_done=done,
             milestones_total=total,

@@ -260,7 +260,8 @@ class CommunityScheduler(Service):
             )
         if table is NUDGES:
             guild_id, user_id, week = key
-            text = (await self._nudges.compose(guild_id, user_id, now)).text
+            # Scheduled nudges are only ever delivered on Discord.
+            text = (await self._nudges.compose(guild_id, user_id, now, front_end="discord")).text
             channel = None
             if row["via"] == "channel":
                 async with self._read() as session:

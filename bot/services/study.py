@@ -20,6 +20,7 @@ from bot.services.base import Service, check_ids
 from bot.services.batching import GroupCommit
 from bot.services.clock import Clock, utc_now, week_start
 from bot.services.errors import NothingToUndo, ValidationError
+from bot.services.parsing import replace_surrogates
 from bot.services.timezones import zone
 from knowledge.content import Guide
 from storage.models import StudyLog
@@ -53,6 +54,7 @@ class LogResult:
 def _strip_controls(text: str, keep_newlines: bool) -> str:
     """Drop control characters (NUL breaks PostgreSQL text; others garble Discord)."""
     allowed = {"\n", "\t"} if keep_newlines else set()
+    text = replace_surrogates(text)
     return "".join(ch if ch in allowed or unicodedata.category(ch) != "Cc" else " " for ch in text)
 
 
@@ -97,7 +99,7 @@ def validate_note(note: str | None) -> str | None:
 def validate_link(link: str | None) -> str | None:
     if link is None or not link.strip():
         return None
-    clean = link.strip()
+    clean = replace_surrogates(link.strip())
     message = "The link must be a full http(s) URL, e.g. https://example.com/notes."
     if len(clean) > MAX_LINK or any(ch.isspace() or ord(ch) < 32 for ch in clean):
         raise ValidationError(message, field="link")

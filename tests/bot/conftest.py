@@ -17,8 +17,8 @@ import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.discord_app import MentorBot, build_bot_services
-from bot.discord_context import BotServices
+from bot.discord.app import MentorBot, build_bot_services
+from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from knowledge.engine import KnowledgeBase, load_knowledge

@@ -8,8 +8,8 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.cogs.admin import AdminCog
-from bot.discord_context import BotServices
+from bot.discord.cogs.admin import AdminCog
+from bot.discord.context import BotServices
 from bot.services.answers import AskRequest
 from bot.services.errors import UnknownPhase
 from tests.bot.helpers import ALICE, CHANNEL, GUILD, make_channel, make_interaction, sent_kwargs

@@ -6,8 +6,8 @@ from unittest.mock import MagicMock
 
 import discord
 
-from bot.discord_context import BotServices
-from bot.views.answer import FeedbackButton, MilestoneButton, cited_section_of, question_of
+from bot.discord.context import BotServices
+from bot.discord.views.answer import FeedbackButton, MilestoneButton, cited_section_of, question_of
 from tests.bot.helpers import ALICE, GUILD, make_interaction, sent_kwargs
 
 QUESTION = "How do I serve a model with FastAPI?"

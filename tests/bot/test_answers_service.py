@@ -7,15 +7,17 @@ import threading
 
 import pytest
 
-from bot.discord_context import BotServices
+from bot.discord.context import BotServices
 from bot.services.answers import (
     AskRequest,
+    AskService,
     Cooldown,
     EngineHolder,
     SlowDown,
     WarmingUp,
     looks_like_question,
     milestone_for,
+    screen,
 )
 from bot.services.errors import MentorError
 from bot.services.mentor import AnswerKind, MentorService
@@ -95,6 +97,50 @@ async def test_admit_refuses_while_warming_up_without_using_the_cooldown(
             services.ask.admit(GUILD, ALICE)
     cold.set(mentor)
     services.ask.admit(GUILD, ALICE)  # not throttled by the refused attempts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thanks!", "small_talk"),
+        ("hi there", "small_talk"),
+        ("???", "invalid"),
+        ("", "invalid"),
+        ("why " * 300, "invalid"),
+        ("How long does phase 1 take?", "question"),
+    ],
+)
+def test_screen_classifies_like_the_engine(text: str, expected: str, mentor: MentorService) -> None:
+    assert screen(text) == expected
+    kind = mentor.ask(text).kind
+    engine_says = {AnswerKind.SMALL_TALK: "small_talk", AnswerKind.INVALID: "invalid"}
+    assert engine_says.get(kind, "question") == expected
+
+
+async def test_small_talk_and_invalid_messages_never_use_the_cooldown(
+    services: BotServices,
+) -> None:
+    ask = services.ask
+    ask.cooldown = Cooldown(rate=1, per=30)
+    assert ask.admit(GUILD, ALICE, "How long is phase 1?") == "question"
+    for text in ("thanks!", "thank you so much", "???", "x" * 2000):
+        assert ask.admit(GUILD, ALICE, text) in ("small_talk", "invalid")  # no SlowDown
+    with pytest.raises(SlowDown):
+        ask.admit(GUILD, ALICE, "And phase 2?")
+
+
+async def test_follow_ups_count_against_their_own_looser_limit(services: BotServices) -> None:
+    ask = services.ask
+    ask.cooldown = Cooldown(rate=1, per=30)
+    ask.follow_up_cooldown = Cooldown(rate=2, per=30)
+    ask.admit(GUILD, ALICE, "How long is phase 1?")
+    ask.admit(GUILD, ALICE, "and phase 2?", follow_up=True)
+    ask.admit(GUILD, ALICE, "and phase 3?", follow_up=True)
+    with pytest.raises(SlowDown):
+        ask.admit(GUILD, ALICE, "and phase 4?", follow_up=True)
+    with pytest.raises(SlowDown):
+        ask.admit(GUILD, ALICE, "How long is phase 2?")
+    assert AskService(services.engine).follow_up_cooldown.rate > Cooldown().rate
 
 
 async def test_ask_passes_the_members_phase(services: BotServices) -> None:

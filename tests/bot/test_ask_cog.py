@@ -8,11 +8,11 @@ from unittest.mock import MagicMock
 import discord
 import pytest
 
-from bot.cogs.ask import DM_COMMAND_HINT, AskCog
-from bot.discord_context import BotServices
-from bot.services.answers import EngineHolder
+from bot.discord.cogs.ask import DM_COMMAND_HINT, NOTICE_SECONDS, AskCog
+from bot.discord.context import BotServices
+from bot.discord.views.answer import FeedbackButton, MilestoneButton
+from bot.services.answers import Cooldown, EngineHolder, SlowDown
 from bot.services.mentor import MentorService
-from bot.views.answer import FeedbackButton, MilestoneButton
 from tests.bot.helpers import (
     ALICE,
     BOT_ID,
@@ -42,7 +42,7 @@ async def test_slash_ask_defers_then_follows_up_with_a_cited_embed(
     await services.progress.phases.set_phase(GUILD, ALICE, 1)
     interaction = make_interaction(client=cog.bot)
     await cog.ask.callback(cog, interaction, QUESTION)
-    interaction.response.defer.assert_awaited_once_with(thinking=True)
+    interaction.response.defer.assert_awaited_once_with(thinking=True, ephemeral=False)
     sent = sent_kwargs(interaction.followup.send)
     embed = sent["embed"]
     assert isinstance(embed, discord.Embed)
@@ -190,21 +190,92 @@ async def test_ask_channel_answers_questions_but_not_chatter(
     elsewhere.reply.assert_not_awaited()
 
 
-async def test_cooldown_gives_a_friendly_message(cog: AskCog) -> None:
+async def test_cooldown_notice_is_a_reply_that_deletes_itself(cog: AskCog) -> None:
     replies = []
     for _ in range(4):
         message = make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user])
         await cog.on_message(message)
         replies.append(sent_kwargs(message.reply))
     assert "embed" in replies[2]
+    assert "delete_after" not in replies[2]  # answers stay
     assert "one question at a time" in str(replies[3]["content"])
+    assert replies[3]["delete_after"] == NOTICE_SECONDS
+    assert replies[3]["mention_author"] is False
 
 
-async def test_over_long_question_gets_a_clear_message(cog: AskCog) -> None:
+async def test_thanks_after_three_questions_is_not_throttled_nor_counted(
+    cog: AskCog, services: BotServices
+) -> None:
+    for _ in range(3):
+        await cog.on_message(make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user]))
+    thanks = make_message(f"<@{BOT_ID}> thanks!", mentions=[cog.bot.user])
+    await cog.on_message(thanks)
+    sent = sent_kwargs(thanks.reply)
+    assert "welcome" in (sent["embed"].description or "")  # type: ignore[union-attr]
+    assert "delete_after" not in sent
+    invalid = make_message(f"<@{BOT_ID}> ???", mentions=[cog.bot.user])
+    await cog.on_message(invalid)
+    assert "didn't find a question" in str(sent_kwargs(invalid.reply)["content"])
+
+    # Neither used up the allowance: after two questions, small talk and an invalid
+    # message, the third question of the window is still answered.
+    services.ask.cooldown = Cooldown()
+    for text in (QUESTION, QUESTION, "thank you so much", "!!!", QUESTION):
+        message = make_message(f"<@{BOT_ID}> {text}", mentions=[cog.bot.user])
+        await cog.on_message(message)
+    assert "embed" in sent_kwargs(message.reply)
+
+
+async def test_follow_ups_have_their_own_looser_limit(cog: AskCog, services: BotServices) -> None:
+    for _ in range(3):
+        await cog.on_message(make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user]))
+    cog.remember(777, QUESTION)
+    reference = discord.MessageReference(message_id=777, channel_id=CHANNEL, guild_id=GUILD)
+    answered = 0
+    for _ in range(services.ask.follow_up_cooldown.rate + 1):
+        follow_up = make_message("and how long does that take?", reference=reference)
+        await cog.on_message(follow_up)
+        sent = sent_kwargs(follow_up.reply)
+        if "embed" in sent:
+            answered += 1
+        else:
+            assert "one question at a time" in str(sent["content"])
+    assert answered == services.ask.follow_up_cooldown.rate > services.ask.cooldown.rate
+
+
+async def test_over_long_question_gets_a_clear_self_deleting_message(cog: AskCog) -> None:
     message = make_message(f"<@{BOT_ID}> " + "why " * 600, mentions=[cog.bot.user])
     await cog.on_message(message)
-    embed = sent_kwargs(message.reply)["embed"]
-    assert "1,000 characters" in (embed.description or "")  # type: ignore[union-attr]
+    sent = sent_kwargs(message.reply)
+    assert "1,000 characters" in str(sent["content"])
+    assert sent["delete_after"] == NOTICE_SECONDS
+    assert "embed" not in sent
+
+
+async def test_notice_in_a_dm_is_a_plain_private_reply(cog: AskCog) -> None:
+    message = make_message("???", guild_id=None)
+    await cog.on_message(message)
+    sent = sent_kwargs(message.reply)
+    assert "didn't find a question" in str(sent["content"])
+    assert "delete_after" not in sent
+
+
+async def test_slash_ask_without_a_question_answers_privately(cog: AskCog) -> None:
+    interaction = make_interaction(client=cog.bot)
+    await cog.ask.callback(cog, interaction, "???")
+    interaction.response.defer.assert_awaited_once_with(thinking=True, ephemeral=True)
+    sent = sent_kwargs(interaction.followup.send)
+    assert "didn't find a question" in str(sent["content"])
+    assert sent["ephemeral"] is True
+
+
+async def test_slash_ask_cooldown_is_private(cog: AskCog) -> None:
+    for _ in range(3):
+        await cog.ask.callback(cog, make_interaction(client=cog.bot), QUESTION)
+    interaction = make_interaction(client=cog.bot)
+    with pytest.raises(SlowDown):  # the tree's error handler answers it ephemerally
+        await cog.ask.callback(cog, interaction, QUESTION)
+    interaction.response.defer.assert_not_awaited()
 
 
 async def test_missing_channel_permission_is_logged_and_owner_told(

@@ -1,20 +1,25 @@
-"""CommunityCog: /nudge, /nudges, /challenge on real services, and the scheduler loop."""
+"""CommunityCog (/nudge, /nudges, /digest, the scheduler loop) and ChallengeCog, on real
+services."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest.mock import MagicMock
 
 import discord
 import pytest
+from discord import app_commands
 
-from bot.cogs.community import CommunityCog, DiscordSender
-from bot.discord_context import BotServices
+from bot.discord.cogs.challenges import ChallengeCog
+from bot.discord.cogs.community import CommunityCog, DiscordSender
+from bot.discord.context import BotServices
 from bot.services.bundle import build_progress_services
 from bot.services.challenges import NotAllowed
 from bot.services.delivery import Pacing
 from bot.services.errors import ValidationError
 from knowledge.content import Guide
-from tests.bot.helpers import ALICE, GUILD, make_interaction, sent_kwargs
+from tests.bot.helpers import ALICE, BOB, GUILD, make_interaction, sent_kwargs
+from tests.storage.support import FakeClock
 
 
 @pytest.fixture
@@ -38,10 +43,23 @@ async def test_nudges_on_then_preview(cog: CommunityCog) -> None:
     reply = sent_kwargs(interaction.response.send_message)
     assert reply["ephemeral"] is True
     assert "Friday at 09:00" in str(reply["content"])
+    assert str(reply["content"]).endswith(", by direct message.")
     preview = make_interaction(client=cog.bot)
     await cog.nudge.callback(cog, preview)
     text = str(sent_kwargs(preview.response.send_message)["content"])
     assert "Next one: <t:" in text
+    assert text.endswith("by direct message.")
+
+
+async def test_nudge_preview_points_to_roadmap_not_the_console_command(
+    cog: CommunityCog, services: BotServices
+) -> None:
+    await services.progress.phases.set_phase(GUILD, ALICE, 1)
+    preview = make_interaction(client=cog.bot)
+    await cog.nudge.callback(cog, preview)
+    text = str(sent_kwargs(preview.response.send_message)["content"])
+    assert "tick it in `/roadmap`" in text
+    assert "/milestone" not in text
 
 
 async def test_hour_out_of_range_is_a_clear_error(cog: CommunityCog) -> None:
@@ -49,13 +67,24 @@ async def test_hour_out_of_range_is_a_clear_error(cog: CommunityCog) -> None:
         await cog.nudges.callback(cog, make_interaction(client=cog.bot), True, None, 24, None)
 
 
-async def test_challenge_create_needs_manage_server(cog: CommunityCog) -> None:
+@pytest.fixture
+def challenges(bot: MagicMock, services: BotServices) -> ChallengeCog:
+    return ChallengeCog(bot, services)
+
+
+ADMIN = discord.Permissions(manage_guild=True)
+
+
+async def test_challenge_create_needs_manage_server(challenges: ChallengeCog) -> None:
+    cog = challenges
     args = ("Sprint", "minutes", 100, "2026-03-05", "2026-03-12")
     with pytest.raises(NotAllowed):
         await cog.create.callback(cog, make_interaction(client=cog.bot), *args)
-    admin = make_interaction(client=cog.bot, permissions=discord.Permissions(manage_guild=True))
+    admin = make_interaction(client=cog.bot, permissions=ADMIN)
     await cog.create.callback(cog, admin, *args)
-    assert "Created **Sprint**" in str(sent_kwargs(admin.response.send_message)["content"])
+    created = str(sent_kwargs(admin.response.send_message)["content"])
+    assert "Created **Sprint**" in created
+    assert "from 2026-03-05 to 2026-03-12 (UTC)" in created  # the last day as entered
     joiner = make_interaction(client=cog.bot)
     await cog.join.callback(cog, joiner, None)
     assert "You joined **Sprint**" in str(sent_kwargs(joiner.response.send_message)["content"])
@@ -64,6 +93,53 @@ async def test_challenge_create_needs_manage_server(cog: CommunityCog) -> None:
     box = sent_kwargs(status.response.send_message)["embed"]
     assert isinstance(box, discord.Embed)
     assert f"<@{ALICE}>" in str(box.fields[-1].value)
+
+
+def test_admin_challenge_commands_are_hidden_from_members(challenges: ChallengeCog) -> None:
+    groups = {g.name: g for g in challenges.get_app_commands()}
+    admin = groups["challenge-admin"]
+    assert isinstance(admin, app_commands.Group)
+    assert admin.default_permissions == discord.Permissions(manage_guild=True)
+    assert {c.name for c in admin.commands} == {"create", "end", "cancel"}
+    member = groups["challenge"]
+    assert isinstance(member, app_commands.Group)
+    assert member.default_permissions is None
+    assert {c.name for c in member.commands} == {"join", "leave", "status"}
+
+
+@pytest.mark.parametrize(
+    ("metric", "logged", "mine", "goal"),
+    [
+        ("minutes", 45, "45m", "10h"),
+        ("active_days", 1, "1 active day", "600 active days"),
+    ],
+)
+async def test_challenge_status_shows_units_on_every_line(
+    challenges: ChallengeCog,
+    services: BotServices,
+    clock: FakeClock,
+    metric: str,
+    logged: int,
+    mine: str,
+    goal: str,
+) -> None:
+    cog = challenges
+    today = clock().date()
+    args = ("Units", metric, 600, today.isoformat(), (today + timedelta(days=6)).isoformat())
+    await cog.create.callback(cog, make_interaction(client=cog.bot, permissions=ADMIN), *args)
+    for user in (ALICE, BOB):
+        await cog.join.callback(cog, make_interaction(client=cog.bot, user_id=user), "Units")
+    await services.progress.study.log(GUILD, ALICE, 45, "numpy")
+    await services.progress.study.log(GUILD, BOB, 90, "pandas")
+    status = make_interaction(client=cog.bot)
+    await cog.status.callback(cog, status, "Units")
+    box = sent_kwargs(status.response.send_message)["embed"]
+    fields = {f.name: str(f.value) for f in box.fields}  # type: ignore[union-attr]
+    assert fields["You"].endswith(f"{mine} / {goal} · #{2 if metric == 'minutes' else 1}")
+    bob_figure = "1h 30m" if metric == "minutes" else "1 active day"
+    standings = fields["Standings"].splitlines()
+    assert any(line.endswith(f"<@{BOB}> {bob_figure}") for line in standings)
+    assert any(line.endswith(f"<@{ALICE}> {mine}") for line in standings)
 
 
 async def test_loop_runs_due_work_and_survives_errors(cog: CommunityCog, monkeypatch) -> None:

@@ -14,9 +14,9 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.cogs.community import CommunityCog, DiscordSender
-from bot.discord_app import MentorBot
-from bot.discord_context import BotServices
+from bot.discord.app import MentorBot
+from bot.discord.cogs.community import CommunityCog, DiscordSender
+from bot.discord.context import BotServices
 from bot.services.nudges import DM_CLOSED_NOTICE
 from bot.services.scheduler import CommunityScheduler
 from tests.bot.helpers import ALICE, BOB, GUILD, make_interaction

@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.discord_errors import GENERIC_FAILURE, report_interaction_error, send_ephemeral
+from bot.discord.errors import GENERIC_FAILURE, report_interaction_error, send_ephemeral
 from bot.services.errors import NothingToUndo
 from tests.bot.helpers import make_interaction, sent_kwargs
 

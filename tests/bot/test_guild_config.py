@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord_context import BotServices
+from bot.discord.context import BotServices
 from bot.services.errors import ValidationError
 from bot.services.guild_config import GuildConfigService
 from tests.bot.helpers import ALICE, BOB, CHANNEL, GUILD

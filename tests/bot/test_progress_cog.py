@@ -7,10 +7,10 @@ from unittest.mock import MagicMock
 import discord
 import pytest
 
-from bot.cogs.progress import ROLE_HIERARCHY_HINT, ProgressCog
-from bot.discord_context import BotServices
+from bot.discord.cogs.progress import ROLE_HIERARCHY_HINT, ProgressCog
+from bot.discord.context import BotServices
+from bot.discord.views.log_form import LogModal, parse_minutes
 from bot.services.errors import UnknownPhase, ValidationError
-from bot.views.log_form import LogModal, parse_minutes
 from tests.bot.helpers import ALICE, BOB, GUILD, make_interaction, sent_kwargs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

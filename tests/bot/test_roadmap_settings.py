@@ -8,11 +8,11 @@ from unittest.mock import MagicMock
 import discord
 import pytest
 
-from bot.cogs.roadmap import RoadmapCog
-from bot.cogs.settings import SettingsCog
-from bot.discord_context import BotServices
+from bot.discord.cogs.roadmap import RoadmapCog
+from bot.discord.cogs.settings import SettingsCog
+from bot.discord.context import BotServices
+from bot.discord.views.roadmap import MilestoneSelect, RoadmapView
 from bot.services.errors import InvalidTimezone
-from bot.views.roadmap import MilestoneSelect, RoadmapView
 from tests.bot.helpers import ALICE, BOB, GUILD, make_interaction, sent_kwargs
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord_text import (
+from bot.discord.text import (
     MESSAGE_LIMIT,
     one_line,
     split_message,

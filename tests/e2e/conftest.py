@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.discord_app import MentorBot, build_bot_services
-from bot.discord_context import BotServices
+from bot.discord.app import MentorBot, build_bot_services
+from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from knowledge.content import load_guide
@@ -94,6 +94,28 @@ class Twin:
     async def messages_by_bot(self, channel: str, after: str) -> list[dict[str, Any]]:
         """The bot's messages in `channel` newer than the snowflake `after` (no waiting)."""
         return await self.call("botMessages", channelId=self.channel(channel), afterId=after)
+
+    async def sent_requests(
+        self, method: str, path_pattern: str, after_seq: int = -1
+    ) -> list[dict[str, Any]]:
+        """What discord.py sent over HTTP (`{seq, method, path, body}`), via the proxy.
+
+        Bodies are parsed here, not in Node, so 64-bit ids keep every digit."""
+        found = await self.call(
+            "sentRequests", method=method, pathPattern=path_pattern, afterSeq=after_seq
+        )
+        return [
+            {
+                "seq": r["seq"],
+                "method": r["method"],
+                "path": r["path"],
+                "body": json.loads(r["raw"]),
+            }
+            for r in found
+        ]
+
+    async def last_seq(self) -> int:
+        return int((await self.call("lastSeq"))["seq"])
 
     async def ack(self, interaction_id: str) -> dict[str, Any]:
         return await self.call("ack", interactionId=interaction_id, timeout=15_000)
@@ -169,11 +191,14 @@ async def running(
         load_engine,
         config_factory=GuildConfigService,
     )
-    with twin_shims(twin.info["restUrl"], twin.info["gatewayUrl"]):
+    with twin_shims(twin.info["frontUrl"], twin.info["gatewayUrl"]):
         bot = MentorBot(services, data_dir=root, dev_guild_id=twin.guild_id)
         task = asyncio.create_task(bot.start(twin.info["botToken"]))
         try:
             await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
+            # The command sync runs in the background; slash tests need the commands.
+            assert bot.command_sync is not None
+            assert await asyncio.wait_for(bot.command_sync, timeout=30)
             for _ in range(300):
                 if services.engine.ready:
                     break

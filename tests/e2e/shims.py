@@ -3,7 +3,9 @@
 Each shim papers over one documented gap of the twin; nothing here changes what the bot
 does, only where its HTTP and WebSocket traffic goes and how the twin's replies are read:
 
-1. `Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY` point at the twin on 127.0.0.1.
+1. `Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY` point at the twin on 127.0.0.1
+   (REST through twin.mjs's front door, a proxy that records request bodies and can
+   inject HTTP faults).
 2. The twin has no `GET /oauth2/applications/@me`; application info comes from
    `GET /applications/@me`, which lacks `owner` (the bot user stands in).
 3. Interaction callbacks answer `204 No Content` where discord.py 2.7 (which sends
@@ -16,6 +18,11 @@ does, only where its HTTP and WebSocket traffic goes and how the twin's replies 
 6. The twin reads every request body as JSON and so rejects multipart uploads (file
    attachments such as the /progress chart). Multipart requests are sent as their JSON
    part only, and the dropped files are recorded in `UPLOADS` for the tests to inspect.
+
+Modals need no shim: the twin stores a type-9 callback's form like any other response,
+and its `simulateModalSubmit` (exposed by twin.mjs as `submitModal`) sends a real
+INTERACTION_CREATE of type 5 over the gateway, which discord.py routes through its own
+modal store, as with Discord.
 """
 
 from __future__ import annotations

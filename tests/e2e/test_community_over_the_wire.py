@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.cogs.community import CommunityCog
+from bot.discord.cogs.community import CommunityCog
 from bot.services.nudges import DM_CLOSED_NOTICE
 from bot.services.scheduler import CommunityScheduler
 from tests.e2e.conftest import RunningBot, Twin
@@ -56,6 +56,15 @@ async def wait_for(
     raise AssertionError(f"no matching bot message in #{channel}")
 
 
+async def channel_posts(
+    twin: Twin, match: Callable[[str], bool], after_seq: int = -1
+) -> list[dict[str, Any]]:
+    """The JSON bodies of the channel posts discord.py sent whose content matches, read
+    from the HTTP requests themselves (the twin drops fields such as `allowed_mentions`)."""
+    posts = await twin.sent_requests("POST", r"^/api/v10/channels/\d+/messages$", after_seq)
+    return [p["body"] for p in posts if match(p["body"].get("content", ""))]
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="package")
 async def scheduler(running: RunningBot) -> AsyncIterator[CommunityScheduler]:
     """The running bot's own scheduler, with its minute loop paused (resumed afterwards)."""
@@ -78,7 +87,7 @@ async def scheduler(running: RunningBot) -> AsyncIterator[CommunityScheduler]:
 async def create_challenge(twin: Twin, name: str, goal: int = 120) -> dict[str, Any]:
     created = await twin.slash(
         "admin",
-        "challenge",
+        "challenge-admin",
         sub(
             "create",
             opt("name", STRING, name),
@@ -112,13 +121,13 @@ async def test_challenge_create_join_log_and_status(running: RunningBot) -> None
     box = status["embeds"][0]
     assert box["title"] == "Challenge: Sprint"
     fields = {f["name"]: f["value"] for f in box["fields"]}
-    assert fields["You"].endswith("20m / 120 · #2")
+    assert fields["You"].endswith("20m / 2h · #2")  # units on every line
     carol, dave = twin.user("carol"), twin.user("dave")
     lines = fields["Standings"].splitlines()
     assert lines[0].startswith("`#1")
-    assert lines[0].endswith(f"<@{carol}> 50")
+    assert lines[0].endswith(f"<@{carol}> 50m")
     assert lines[1].startswith("`#2")
-    assert lines[1].endswith(f"<@{dave}> 20")
+    assert lines[1].endswith(f"<@{dave}> 20m")
     # A second join is refused clearly and changes nothing.
     again = await twin.slash("dave", "challenge", sub("join", opt("name", STRING, "Sprint")))
     [refused] = await twin.bot_messages(again)
@@ -148,10 +157,15 @@ async def test_scheduler_posts_in_the_nudge_channel(
         ],
     )
     [on] = await twin.bot_messages(chose)
-    assert "by channel" in on["content"]
+    assert on["content"].endswith("in the server's nudge channel.")
     reply = await create_challenge(twin, "Kickoff", goal=60)
     assert "Kickoff" in reply["content"]
+    last_day = (TODAY + timedelta(days=13)).isoformat()
+    assert f"to {last_day} (UTC)" in reply["content"]  # the last day, as entered
+    joined = await twin.slash("carol", "challenge", sub("join", opt("name", STRING, "Kickoff")))
+    await twin.bot_messages(joined)
     carol = twin.user("carol")
+    seq = await twin.last_seq()
 
     def is_nudge(message: dict[str, Any]) -> bool:
         return message["content"].startswith(f"<@{carol}> ")
@@ -159,13 +173,19 @@ async def test_scheduler_posts_in_the_nudge_channel(
     before = await scheduler.run_due_work(at(11, 59))  # the challenges started at 00:00
     assert "nudge" not in before.by_kind
     start = await wait_for(twin, "nudges", chose, lambda m: "Kickoff starts now!" in m["content"])
-    assert "Goal: 60 minutes" in start["content"]
+    assert f"Goal: 60 minutes by the end of {last_day} (UTC)." in start["content"]
+    assert f"<@{carol}>: 50m" in start["content"]  # named in the standings ...
+    [sent] = await channel_posts(twin, lambda text: "Kickoff starts now!" in text, seq)
+    assert sent["allowed_mentions"] == {"parse": []}  # ... and not pinged
     assert not any(is_nudge(m) for m in await twin.messages_by_bot("nudges", chose))
 
     due = await scheduler.run_due_work(at(12, 1))  # carol's slot has passed
     assert due.by_kind.get("nudge") == 1
     nudge = await wait_for(twin, "nudges", chose, is_nudge)
     assert len(nudge["content"]) > len(f"<@{carol}> ")
+    # The nudge she chose to get in the channel pings her, and only her.
+    [sent] = await channel_posts(twin, lambda text: text.startswith(f"<@{carol}> "), seq)
+    assert sent["allowed_mentions"] == {"parse": [], "users": [int(carol)]}
     later = await scheduler.run_due_work(at(12, 30))
     assert later.sent == 0
     posted = await twin.messages_by_bot("nudges", chose)
@@ -210,3 +230,18 @@ async def test_refused_dm_is_explained_on_the_next_command(
         only["content"]
     ]
     assert only["content"] != DM_CLOSED_NOTICE
+
+
+async def test_weekly_digest_names_learners_without_pinging_them(
+    running: RunningBot, scheduler: CommunityScheduler
+) -> None:
+    """The digest goes once per week at the server's slot: it may have gone out already in
+    this module's first run (the default slot, Monday 18:00, passed earlier this week);
+    otherwise a slot at 00:00 today makes it due now."""
+    twin = running.twin
+    await running.services.progress.nudges.set_guild_default(twin.guild_id, TODAY.weekday(), 0)
+    await scheduler.run_due_work(at(14, 1))
+    [digest] = await channel_posts(twin, lambda text: "Weekly study digest" in text)
+    assert "Most active learners:" in digest["content"]
+    assert f"<@{twin.user('carol')}>: 50m" in digest["content"]  # named ...
+    assert digest["allowed_mentions"] == {"parse": []}  # ... but nobody is notified

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from tests.e2e.conftest import RunningBot
@@ -14,6 +17,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHANNEL_MESSAGE = 4
 DEFERRED_CHANNEL_MESSAGE = 5
 UPDATE_MESSAGE = 7
+MODAL = 9
+TEXT_INPUT = 4  # component type
 
 
 def _custom_ids(message: dict) -> list[str]:
@@ -83,6 +88,34 @@ async def test_thumbs_up_click_is_stored(running: RunningBot) -> None:
     assert export["tables"]["answer_feedback"][-1]["question"] == question
 
 
+async def test_thumbs_down_reaction_is_stored_as_feedback(running: RunningBot) -> None:
+    twin = running.twin
+    question = "What tools do I need for supervised learning?"
+    # Asked by Carol: Alice has used up her cooldown in the tests above.
+    interaction = await twin.slash(
+        "carol", "ask", [{"name": "question", "type": 3, "value": question}]
+    )
+    [answer] = await twin.bot_messages(interaction)
+    assert answer["embeds"][0]["title"] == question
+    feedback = running.services.progress.feedback
+    before = await feedback.feedback_summary(twin.guild_id)
+    await twin.call(
+        "react",
+        userId=twin.user("dave"),
+        channelId=twin.channel("general"),
+        messageId=answer["id"],
+        emoji="👎",
+    )
+    for _ in range(100):
+        after = await feedback.feedback_summary(twin.guild_id)
+        if after.not_helpful > before.not_helpful:
+            break
+        await asyncio.sleep(0.05)
+    assert after.not_helpful == before.not_helpful + 1
+    export = await running.services.progress.privacy.export(twin.guild_id, int(twin.user("dave")))
+    assert export["tables"]["answer_feedback"][-1]["question"] == question
+
+
 async def test_log_then_progress(running: RunningBot) -> None:
     twin = running.twin
     logged = await twin.slash(
@@ -140,3 +173,64 @@ async def test_admin_command_refused_for_a_non_admin(running: RunningBot) -> Non
     allowed = await twin.slash("admin", "admin", insights)
     [card] = await twin.bot_messages(allowed)
     assert card["embeds"][0]["title"] == "What members ask that the guide misses"
+
+
+def _form_inputs(form: dict) -> dict[str, str]:
+    """Label -> custom_id of each text input in a modal as the bot sent it."""
+    found: dict[str, str] = {}
+
+    def walk(component: dict) -> None:
+        if component.get("type") == TEXT_INPUT:
+            found[component["label"]] = component["custom_id"]
+        for child in component.get("components", []):
+            walk(child)
+        if "component" in component:
+            walk(component["component"])
+
+    for component in form["components"]:
+        walk(component)
+    return found
+
+
+async def test_two_log_forms_open_at_once_both_submits_are_stored(running: RunningBot) -> None:
+    """Two members open the /log form, then submit in the opposite order, one after the
+    other: each submit is a real MODAL_SUBMIT (interaction type 5) over the gateway, routed
+    by discord.py's own modal store."""
+    twin = running.twin
+    stats = running.services.progress.stats
+    members = {"bob": 25, "carol": 35}
+    before = {
+        name: (await stats.summary(twin.guild_id, int(twin.user(name)))).all_time.minutes
+        for name in members
+    }
+    forms = {}
+    for name in members:
+        opened = await twin.slash(name, "log")
+        ack = await twin.ack(opened)
+        assert ack["type"] == MODAL
+        forms[name] = json.loads(ack["data"])
+    assert forms["bob"]["custom_id"] != forms["carol"]["custom_id"]
+    # Carol submits first, and her reply is awaited before Bob submits: with one shared
+    # custom_id, discord.py has forgotten the form by then and Bob's entry was dropped.
+    for name in reversed(members):
+        inputs = _form_inputs(forms[name])
+        submitted = await twin.call(
+            "submitModal",
+            userId=twin.user(name),
+            channelId=twin.channel("general"),
+            customId=forms[name]["custom_id"],
+            fields=[
+                {"customId": inputs["Minutes"], "value": str(members[name])},
+                {"customId": inputs["Topic"], "value": f"{name}'s topic"},
+                {"customId": inputs["Note (optional)"], "value": ""},
+                {"customId": inputs["Link (optional)"], "value": ""},
+            ],
+        )
+        answered = await twin.ack(submitted["id"])  # each submit gets its own reply
+        assert answered["type"] == CHANNEL_MESSAGE
+        confirmation = json.loads(answered["data"])
+        assert f"Logged **{members[name]}m** of {name}'s topic" in confirmation["content"]
+        assert confirmation["flags"] & 64  # private
+    for name, minutes in members.items():
+        after = await stats.summary(twin.guild_id, int(twin.user(name)))
+        assert after.all_time.minutes == before[name] + minutes

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
 
 import bot.container
-from bot.discord_app import run_bot
+import bot.discord.app
+from bot.discord.app import run_bot
 from bot.settings import Settings
 from knowledge.engine import KnowledgeBase, load_knowledge
 from storage.migrate import current_revision, head_revision
@@ -20,8 +22,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="package")
 
 
 async def test_run_bot_migrates_syncs_and_shuts_down(
-    twin: Twin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    twin: Twin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Also: Discord answers the first two command syncs with a 503 (injected over the wire
+    by the twin's REST proxy); the bot keeps running, retries with backoff and syncs."""
     guide_dir = tmp_path / "guide"
     write_guide(guide_dir)
     loads: list[Path] = []
@@ -42,9 +46,20 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
         mentor_guide_dir=guide_dir,
     )
     marker = settings.mentor_data_dir / "commands-global.sha256"
-    with twin_shims(twin.info["restUrl"], twin.info["gatewayUrl"]):
+    monkeypatch.setattr(bot.discord.app, "SYNC_FIRST_DELAY", 0.2)
+    outage = await twin.call(
+        "injectFault",
+        method="PUT",
+        pathPattern=r"^/api/v10/applications/\d+/commands$",
+        status=503,
+        count=2,
+    )
+    with (
+        twin_shims(twin.info["frontUrl"], twin.info["gatewayUrl"]),
+        caplog.at_level(logging.WARNING, "mentor.discord"),
+    ):
         task = asyncio.create_task(run_bot(settings))
-        for _ in range(200):
+        for _ in range(300):
             if marker.exists() and loads:
                 break
             await asyncio.sleep(0.05)
@@ -52,6 +67,8 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+    assert (await twin.call("faultHits", index=outage["index"]))["hits"] == 2
+    assert caplog.text.count("application command sync failed") == 2
     assert marker.exists()  # commands synced globally (no dev guild configured)
     assert loads == [settings.index_dir]  # the engine loaded once, in the background
     assert await current_revision(settings.effective_database_url) == head_revision()

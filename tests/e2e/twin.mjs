@@ -1,6 +1,7 @@
 // Test-only harness: starts discord-digital-twin (an in-memory Discord REST + gateway) on
-// 127.0.0.1 and exposes its scripted-user API over a tiny local HTTP control server, so
-// the Python e2e tests can drive it. Prints one JSON line with the URLs and ids, then
+// 127.0.0.1, puts a recording, fault-injecting proxy in front of its REST API, and exposes
+// its scripted-user API over a tiny local HTTP control server, so the Python e2e tests can
+// drive it. Prints one JSON line with the URLs and ids, then
 // serves until stdin closes (the pytest fixture closes it to stop the twin).
 import http from 'node:http'
 import { DigitalDiscord } from 'discord-digital-twin'
@@ -35,6 +36,58 @@ async function botMessagesAfter(channelId, afterId) {
   )
 }
 
+// The REST front door: discord.py talks to the twin through this small proxy so the tests
+// can see what went over the wire and inject faults. It records the JSON body of every
+// request (the twin itself drops fields it does not model, such as `allowed_mentions`), and
+// answers requests matching an injected fault with that HTTP status instead of forwarding
+// them (e.g. a 503 on the command sync).
+const upstream = new URL(discord.restUrl).origin
+const faults = []
+const sent = []
+const HOP_BY_HOP = ['connection', 'content-length', 'content-encoding', 'transfer-encoding', 'host']
+
+const front = http.createServer(async (request, response) => {
+  const chunks = []
+  for await (const chunk of request) chunks.push(chunk)
+  const body = Buffer.concat(chunks)
+  const path = request.url
+  if (body.length && (request.headers['content-type'] ?? '').includes('json')) {
+    // Kept as text: JSON.parse would round 64-bit ids (e.g. in allowed_mentions.users).
+    sent.push({ seq: sent.length, method: request.method, path, raw: body.toString('utf8') })
+  }
+  const fault = faults.find(
+    (f) => f.remaining > 0 && f.method === request.method && new RegExp(f.pathPattern).test(path),
+  )
+  if (fault) {
+    fault.remaining -= 1
+    fault.hits += 1
+    response.writeHead(fault.status, { 'Content-Type': 'application/json' })
+    response.end(JSON.stringify({ message: 'injected fault', code: 0 }))
+    return
+  }
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).filter(([key]) => !HOP_BY_HOP.includes(key)),
+  )
+  try {
+    const reply = await fetch(upstream + path, {
+      method: request.method,
+      headers,
+      body: body.length ? body : undefined,
+    })
+    const out = Buffer.from(await reply.arrayBuffer())
+    const replyHeaders = {}
+    reply.headers.forEach((value, key) => {
+      if (!HOP_BY_HOP.includes(key)) replyHeaders[key] = value
+    })
+    response.writeHead(reply.status, replyHeaders)
+    response.end(out)
+  } catch (error) {
+    response.writeHead(502, { 'Content-Type': 'application/json' })
+    response.end(JSON.stringify({ message: String(error), code: 0 }))
+  }
+})
+await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve))
+
 const actions = {
   async sendMessage({ userId, channelId, content, replyTo }) {
     const reference = replyTo ? { message_id: replyTo, channel_id: channelId } : undefined
@@ -67,6 +120,44 @@ const actions = {
   },
   async select({ userId, channelId, messageId, customId, values }) {
     return discord.simulateSelectMenu({ channelId, userId, messageId, customId, values })
+  },
+  async submitModal({ userId, channelId, customId, fields }) {
+    // A MODAL_SUBMIT (interaction type 5) over the gateway, as Discord sends it when a
+    // member presses Submit; `fields` are [{ customId, value }] of the form's text inputs.
+    return discord.simulateModalSubmit({ channelId, userId, customId, fields })
+  },
+  async react({ userId, channelId, messageId, emoji }) {
+    // A member's reaction, as Discord dispatches it (the twin only dispatches the bot's own,
+    // without `type` and `message_author_id`, which discord.py 2.7 reads).
+    const message = await discord.prisma.message.findUniqueOrThrow({ where: { id: messageId } })
+    discord.server.gateway.broadcast('MESSAGE_REACTION_ADD', {
+      user_id: userId,
+      channel_id: channelId,
+      message_id: messageId,
+      guild_id: discord.guildId,
+      message_author_id: message.authorId,
+      emoji: { id: null, name: emoji },
+      type: 0,
+      burst: false,
+      burst_colors: [],
+    })
+    return { ok: true }
+  },
+  async injectFault({ method, pathPattern, status, count }) {
+    faults.push({ method, pathPattern, status, remaining: count ?? 1, hits: 0 })
+    return { index: faults.length - 1 }
+  },
+  async faultHits({ index }) {
+    return { hits: faults[index].hits, remaining: faults[index].remaining }
+  },
+  async sentRequests({ method, pathPattern, afterSeq }) {
+    const pattern = new RegExp(pathPattern ?? '')
+    return sent.filter(
+      (r) => r.seq > (afterSeq ?? -1) && (!method || r.method === method) && pattern.test(r.path),
+    )
+  },
+  async lastSeq() {
+    return { seq: sent.length - 1 }
   },
   async ack({ interactionId, timeout }) {
     return discord.channel(channels[0].id).waitForInteractionAck({ interactionId, timeout })
@@ -112,6 +203,7 @@ await new Promise((resolve) => control.listen(0, '127.0.0.1', resolve))
 process.stdout.write(
   JSON.stringify({
     restUrl: discord.restUrl,
+    frontUrl: `http://127.0.0.1:${front.address().port}${new URL(discord.restUrl).pathname}`,
     gatewayUrl: discord.gatewayUrl,
     controlUrl: `http://127.0.0.1:${control.address().port}`,
     botToken: discord.botToken,
@@ -125,6 +217,7 @@ process.stdout.write(
 process.stdin.resume()
 process.stdin.on('end', async () => {
   control.close()
+  front.close()
   await discord.stop()
   process.exit(0)
 })

@@ -144,7 +144,7 @@ def test_db_upgrade_is_idempotent_and_bad_urls_are_explained(data_dir, tmp_path)
         [str(MENTOR), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=120
     )
     assert bad.returncode == 1
-    assert "is not a valid database URL" in bad.stderr
+    assert "nonsense://, which MLE Mentor does not support" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -190,4 +190,72 @@ def test_invalid_setting_is_named_without_a_traceback(tmp_path):
     assert proc.returncode == 2
     assert "invalid setting" in proc.stderr
     assert "MENTOR_DEV_GUILD_ID" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+ZALGO_PHASE_1 = (
+    "H\u0338\u0321\u032ao\u0336w\u0337 l\u0335o\u0334n\u0336g\u0338 i\u0337s\u0335 "
+    "p\u0338h\u0336a\u0337s\u0334e\u0335 1\u0336?"
+)
+
+
+def test_jsonl_keeps_one_object_per_physical_line_and_answers_zalgo_like_plain(data_dir):
+    separators = "one\u2028two\u2029three\x85four\x1cfive\x1dsix\x1eseven\x0beight\x0cnine"
+    questions = ["How long is phase 1?", ZALGO_PHASE_1, f"docker {separators}?"]
+    proc = run(["ask", "--jsonl"], data_dir, "".join(q + "\n" for q in questions))
+    assert proc.returncode == 0, proc.stderr
+    physical = proc.stdout.split("\n")[:-1]
+    assert len(physical) == len(proc.stdout.splitlines()) == len(questions)
+    plain, zalgo, odd = (json.loads(line) for line in physical)
+    assert odd["question"] == questions[2]  # escaped on the wire, intact once parsed
+    assert plain["confident"]
+    assert zalgo["confident"]
+    assert zalgo["answer"] == plain["answer"]
+    assert zalgo["sources"] == plain["sources"]
+
+
+def test_chat_survives_bytes_that_are_not_utf8(data_dir):
+    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [str(MENTOR), "chat"],
+        input=b"/log 30 caf\xe9\nhow long is phase 1\xff?\n"
+        b"/nudges on \xc2\xb2 9\n/progress\n/quit\n",
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "Logged 30m of caf\ufffd" in out
+    assert "Unknown weekday '²'" in out
+    assert "caf\ufffd: 30m" in out
+    assert "Bye" in out
+    assert "Traceback" not in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:secret@localhost/db", "mysql+aiomysql://u@h/db"])
+def test_a_missing_driver_is_one_line_naming_the_supported_urls(tmp_path, url):
+    env = {**os.environ, "MENTOR_DATA_DIR": str(tmp_path), "DATABASE_URL": url}
+    proc = subprocess.run(
+        [str(MENTOR), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "ModuleNotFoundError" not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert "sqlite+aiosqlite:///" in line
+    assert "postgresql+asyncpg://" in line
+    assert "secret" not in line
+
+
+def test_a_guide_that_is_not_utf8_is_one_line(tmp_path):
+    guide = tmp_path / "guide"
+    guide.mkdir()
+    (guide / "faq.md").write_bytes(b"---\ntitle: FAQ\n---\n# FAQ\nCaf\xe9 au lait.\n")
+    env = {**os.environ, "MENTOR_DATA_DIR": str(tmp_path), "MENTOR_GUIDE_DIR": str(guide)}
+    proc = subprocess.run(
+        [str(MENTOR), "ask", "hello there"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 1
+    assert "faq.md: not valid UTF-8" in proc.stderr
     assert "Traceback" not in proc.stderr

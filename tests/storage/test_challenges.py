@@ -92,6 +92,8 @@ async def test_dates_follow_the_server_timezone(svc, sessionmaker, guide) -> Non
     assert c.starts_at == utc(2026, 3, 7, 5, 0)  # local midnight EST
     assert c.ends_at == utc(2026, 3, 10, 4, 0)  # midnight after the end day, EDT
     assert c.timezone == "America/New_York"
+    # Shown to members as entered: the last day they can study, not the midnight after.
+    assert (c.first_day.isoformat(), c.last_day.isoformat()) == ("2026-03-07", "2026-03-09")
 
 
 async def test_join_twice_and_leave_unjoined(svc, sessionmaker) -> None:
@@ -218,8 +220,10 @@ async def test_announcements_exactly_once_and_roles(svc, sessionmaker, guide) ->
     posts = [m for m in sender.delivered if m.kind == "announcement"]
     assert [m.key.rsplit(":", 1)[1] for m in posts] == ["start", "halfway", "end"]
     assert all(m.channel_id == 777 for m in posts)
+    assert "Goal: 30 minutes by the end of 2026-03-08 (UTC)." in posts[0].text
+    assert "2026-03-09" not in posts[0].text
     assert "Final standings" in posts[-1].text
-    assert f"<@{BOB}>: 45 minutes ✓" in posts[-1].text
+    assert f"<@{BOB}>: 45m ✓" in posts[-1].text
     assert sender.roles == [(GUILD, BOB, 555)]  # granted once
 
 

@@ -327,6 +327,24 @@ async def test_preview_composes_now(rig: Rig) -> None:
     assert "Train a baseline with scikit-learn" in stall.nudge.text
 
 
+async def test_scheduled_nudge_points_to_the_roadmap_checklist(rig: Rig) -> None:
+    """Delivered on Discord, where `/milestone` does not exist: `/roadmap` ticks milestones."""
+    from bot.services.progress import PhaseService
+
+    with time_machine.travel(utc(2026, 3, 1, 12, 0), tick=False):
+        await PhaseService(rig.sessionmaker, rig.guide).set_phase(GUILD, ALICE, 1)
+    with time_machine.travel(utc(2026, 3, 8, 12, 0), tick=False):
+        await StudyLogService(rig.sessionmaker, rig.guide).log(GUILD, ALICE, 40, "sql")
+    await enable(rig, ALICE, "UTC")
+    assert (await rig.run_at(utc(2026, 3, 9, 18, 0))).sent == 1
+    (message,) = rig.sender.delivered
+    assert "tick it in `/roadmap`" in message.text
+    assert "/milestone" not in message.text
+    with time_machine.travel(utc(2026, 3, 9, 12, 0), tick=False):
+        console = await rig.nudges.preview(GUILD, ALICE)  # the console keeps its command
+    assert "`/milestone p1-" in console.nudge.text
+
+
 async def test_blocked_variant_when_well_past_the_phase_estimate(rig: Rig) -> None:
     from bot.services.progress import MilestoneService, PhaseService
 
@@ -376,10 +394,10 @@ async def test_a_nudge_that_cannot_be_composed_does_not_block_others(rig: Rig, m
     await enable(rig, BOB)
     real = NudgeService.compose
 
-    async def broken(self, guild_id, user_id, now=None):
+    async def broken(self, guild_id, user_id, now=None, **options):
         if user_id == ALICE:
             raise RuntimeError("bug")
-        return await real(self, guild_id, user_id, now)
+        return await real(self, guild_id, user_id, now, **options)
 
     monkeypatch.setattr(NudgeService, "compose", broken)
     when = utc(2026, 3, 9, 18, 0)

@@ -65,3 +65,11 @@ def test_a_phase_spread_over_two_files_is_one_phase(tmp_path):
     assert phase.title == "Phase 1: fundamentals"  # the first file (by name) names it
     assert phase.duration == "2–4 months"
     assert [m.id for m in phase.milestones] == ["p1-supervised", "p1-extra"]
+
+
+def test_a_guide_file_that_is_not_utf8_is_named(tmp_path):
+    write_guide(tmp_path)
+    bad = tmp_path / "02-phase-three.md"
+    bad.write_bytes(bad.read_bytes().replace(b"production", "producci\xf3n".encode("latin-1")))
+    with pytest.raises(GuideError, match=r"02-phase-three\.md: not valid UTF-8 \(byte 0xf3"):
+        load_guide(tmp_path)

@@ -1,4 +1,8 @@
-"""DiscordSender: discord.py exceptions map to the scheduler's typed outcomes (spec'd mocks)."""
+"""DiscordSender: typed outcomes for discord.py exceptions, and who may be pinged (spec'd mocks).
+
+Digests and challenge announcements name members without notifying them; only a nudge the
+member chose to get in the channel may ping, and only that member.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 
-from bot.cogs.community import DiscordSender, outcome_for
+from bot.discord.sender import DiscordSender, outcome_for
 from bot.services.delivery import OutgoingMessage
 
 USER = 900_000_000_000_000_001
@@ -40,7 +44,9 @@ POST = OutgoingMessage("digest", 1, "channel", "digest", "k2", None, CHANNEL)
 async def test_dm_sent() -> None:
     client, user, _ = _client()
     assert (await DiscordSender(client).send(DM)).kind == "sent"
-    user.send.assert_awaited_once_with("hello")
+    user.send.assert_awaited_once()
+    assert user.send.call_args.args == ("hello",)
+    assert _mentions(user) == {"parse": []}
 
 
 async def test_forbidden_dm_is_forbidden() -> None:
@@ -69,3 +75,29 @@ async def test_429_is_rate_limited_with_retry_after() -> None:
 )
 def test_outcome_mapping(exc, kind) -> None:
     assert outcome_for(exc).kind == kind
+
+
+def _mentions(target: MagicMock) -> dict[str, object]:
+    """The `allowed_mentions` payload discord.py would send for the last post."""
+    mentions = target.send.call_args.kwargs["allowed_mentions"]
+    assert isinstance(mentions, discord.AllowedMentions)
+    return mentions.to_dict()
+
+
+@pytest.mark.parametrize("kind", ["digest", "announcement"])
+async def test_community_posts_name_people_without_pinging(kind: str) -> None:
+    client, _, channel = _client()
+    text = f"Most active learners:\n  1. <@{USER}>: 3h\n  2. <@{USER + 1}>: 2h"
+    post = OutgoingMessage(kind, 1, "channel", text, "k3", None, CHANNEL)  # type: ignore[arg-type]
+    assert (await DiscordSender(client).send(post)).kind == "sent"
+    assert channel.send.call_args.args[0] == text  # named, as written
+    assert _mentions(channel) == {"parse": []}  # nobody notified
+
+
+async def test_channel_nudge_pings_only_its_member() -> None:
+    client, _, channel = _client()
+    text = f"Your week. Also see <@{USER + 1}>'s tips."
+    nudge = OutgoingMessage("nudge", 1, "channel", text, "k4", USER, CHANNEL)
+    await DiscordSender(client).send(nudge)
+    assert channel.send.call_args.args[0].startswith(f"<@{USER}> ")
+    assert _mentions(channel) == {"parse": [], "users": [USER]}

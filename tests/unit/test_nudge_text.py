@@ -104,6 +104,17 @@ def test_weekly_variant_mentions_everything() -> None:
     assert "/milestone p1-x done" in nudge.text
 
 
+def test_discord_nudge_points_to_roadmap_not_the_console_command() -> None:
+    """`/milestone` exists only in the console; in Discord milestones are ticked in /roadmap."""
+    discord_text = compose_nudge(facts(), "discord").text
+    assert "tick it in `/roadmap`" in discord_text
+    assert "/milestone" not in discord_text
+    assert compose_nudge(facts(), "console").text == compose_nudge(facts()).text
+    stall = compose_nudge(facts(days_since_last_log=9), "discord").text
+    assert "`/log` (25 minutes)" in stall
+    assert "`/log 25 topic`" in compose_nudge(facts(days_since_last_log=9)).text
+
+
 def test_stall_and_blocked_variants() -> None:
     assert compose_nudge(facts(days_since_last_log=7)).kind == "stall"
     assert compose_nudge(facts(days_since_last_log=None, member_age_days=3)).kind == "weekly"

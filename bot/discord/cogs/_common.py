@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 import discord
 from discord import app_commands
 
-from bot.console.progress import phase_name
-from bot.discord_errors import GuildOnly
-from bot.discord_text import one_line
+from bot.discord.errors import GuildOnly
+from bot.discord.text import one_line
 from bot.services.clock import WEEKDAY_NAMES
+from bot.services.formatting import phase_name
 from bot.services.progress import PhaseInfo
 
 MAX_CHOICES = 25  # Discord's limit for autocomplete results
@@ -60,3 +60,5 @@ NUDGE_VIA = [
     app_commands.Choice(name="direct message", value="dm"),
     app_commands.Choice(name="the server's nudge channel", value="channel"),
 ]
+# How confirmations say where nudges go (Discord has "direct messages", not "dm").
+VIA_WORDS = {"dm": "by direct message", "channel": "in the server's nudge channel"}

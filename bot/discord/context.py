@@ -1,6 +1,6 @@
 """What the cogs and views reach through `interaction.client`: the bot's services.
 
-A separate module (not `bot.discord_app`) so views and cogs can import it without an
+A separate module (not `bot.discord.app`) so views and cogs can import it without an
 import cycle. `BotServices` is mutable on purpose: reloading the guide swaps the progress
 services and the engine in place, and every handler reads them at call time.
 """

@@ -14,13 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import embed, filter_choices, phase_choices, require_guild
-from bot.console.progress import fmt_minutes, phase_name
-from bot.discord_context import BotServices
-from bot.discord_errors import send_ephemeral
+from bot.discord.cogs._common import embed, filter_choices, phase_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.errors import send_ephemeral
+from bot.discord.views.log_form import LogModal
 from bot.services.charts import weekly_chart_png
+from bot.services.formatting import fmt_minutes, phase_name, plural
 from bot.services.study import MAX_NOTE, MAX_TOPIC
-from bot.views.log_form import LogModal
 
 log = logging.getLogger("mentor.discord.progress")
 
@@ -78,7 +78,7 @@ class ProgressCog(commands.Cog, name="Progress"):
             return
         info = await phases.set_phase(guild_id, interaction.user.id, number)
         text = (
-            f"You're now in **{phase_name(info)}** ({info.milestone_count} milestones; "
+            f"You're now in **{phase_name(info)}** ({plural(info.milestone_count, 'milestone')}; "
             f"see `/roadmap`)."
         )
         if not await self._swap_phase_role(interaction, info.number):
@@ -163,7 +163,8 @@ class ProgressCog(commands.Cog, name="Progress"):
             ("All time", s.all_time),
         ):
             card.add_field(
-                name=name, value=f"{fmt_minutes(totals.minutes)} · {totals.sessions} sessions"
+                name=name,
+                value=f"{fmt_minutes(totals.minutes)} · {plural(totals.sessions, 'session')}",
             )
         if s.topics:
             topics = "\n".join(
@@ -223,8 +224,8 @@ class ProgressCog(commands.Cog, name="Progress"):
                 lines.append(f"…\n**#{board.you.rank}** you · {fmt_minutes(board.you.minutes)}")
             card.description = "\n".join(lines)
             card.set_footer(
-                text=f"{fmt_minutes(board.total_minutes)} by {board.active_members} members · "
-                f"{board.timezone}"
+                text=f"{fmt_minutes(board.total_minutes)} by "
+                f"{plural(board.active_members, 'member')} · {board.timezone}"
             )
         # Public, but the user mentions inside never ping (AllowedMentions.none() default).
         await interaction.response.send_message(embed=card)

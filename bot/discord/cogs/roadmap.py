@@ -6,9 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import phase_choices, require_guild
-from bot.discord_context import BotServices
-from bot.views.roadmap import RoadmapView, checklist_embed
+from bot.discord.cogs._common import phase_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.views.roadmap import RoadmapView, checklist_embed
 
 
 class RoadmapCog(commands.Cog, name="Roadmap"):

@@ -11,11 +11,11 @@ from typing import Any
 
 import discord
 
-from bot.cogs._common import embed
-from bot.console.progress import phase_name
-from bot.discord_context import BotServices
-from bot.discord_errors import report_interaction_error
-from bot.discord_text import one_line
+from bot.discord.cogs._common import embed
+from bot.discord.context import BotServices
+from bot.discord.errors import report_interaction_error
+from bot.discord.text import one_line
+from bot.services.formatting import phase_name
 from bot.services.progress import CLEAR_STATE, Checklist
 
 MARKS = {"done": "✅", "learning": "📖", "skipped": "⏭️", None: "⬜"}

@@ -1,25 +1,34 @@
-"""The /log form: a modal for members who prefer typing into fields over slash options."""
+"""The /log form: a modal for members who prefer typing into fields over slash options.
+
+Every form gets its own `custom_id`: discord.py keeps open modals in one store keyed by
+that id, so with a fixed id a second member opening the form replaced the first one's,
+and one of the two submits was dropped without a response (the entry was lost).
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import discord
 
-from bot.console.progress import fmt_minutes
-from bot.discord_context import BotServices
-from bot.discord_errors import GuildOnly, report_interaction_error, send_ephemeral
-from bot.services.errors import ValidationError
+from bot.discord.context import BotServices
+from bot.discord.errors import GuildOnly, report_interaction_error, send_ephemeral
+from bot.services.formatting import fmt_minutes
+from bot.services.parsing import parse_whole_number, shown
 from bot.services.study import MAX_NOTE, MAX_TOPIC
+
+FORM_PREFIX = "mentor:log-form:"
+# An abandoned form (closed without submitting) is never reported by Discord; it is
+# forgotten after this long so the store does not grow. Long enough for a slow typist.
+FORM_TIMEOUT = 60 * 60.0
 
 
 def parse_minutes(text: str) -> int:
     """'45', '45m', ' 90 min ' -> int; anything else is a friendly ValidationError."""
-    cleaned = text.strip().lower().removesuffix("min").removesuffix("m").strip()
-    if not cleaned.isdigit() or len(cleaned) > 5:
-        shown = text.strip()[:20]
-        raise ValidationError(f"Minutes must be a whole number like 45; got {shown!r}.")
-    return int(cleaned)
+    cleaned = text.strip().lower().removesuffix("min").removesuffix("m")
+    message = f"Minutes must be a whole number like 45; got {shown(text)!r}."
+    return parse_whole_number(cleaned, message=message, signed=False, max_digits=5)
 
 
 class LogModal(discord.ui.Modal, title="Log study time"):
@@ -47,7 +56,7 @@ class LogModal(discord.ui.Modal, title="Log study time"):
         topic: str | None = None,
         note: str | None = None,
     ) -> None:
-        super().__init__(custom_id="mentor:log-form")
+        super().__init__(custom_id=f"{FORM_PREFIX}{uuid.uuid4().hex}", timeout=FORM_TIMEOUT)
         self.services = services
         if minutes is not None:
             self.minutes.default = str(minutes)

@@ -12,9 +12,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import NUDGE_VIA, WEEKDAYS, embed, filter_choices, require_guild
-from bot.discord_context import BotServices
-from bot.discord_errors import report_interaction_error
+from bot.discord.cogs._common import (
+    NUDGE_VIA,
+    VIA_WORDS,
+    WEEKDAYS,
+    embed,
+    filter_choices,
+    require_guild,
+)
+from bot.discord.context import BotServices
+from bot.discord.errors import report_interaction_error
 from bot.services.profile import MemberProfile
 
 FORGET_WARNING = (
@@ -33,8 +40,8 @@ def profile_embed(profile: MemberProfile) -> discord.Embed:
     card = embed("Your settings")
     card.add_field(name="Timezone", value=profile.timezone)
     if profile.nudge_enabled:
-        via = "DM" if profile.nudge_via == "dm" else "the nudge channel"
-        nudges = f"on: {profile.nudge_weekday_name}s at {profile.nudge_hour:02d}:00, by {via}"
+        via = VIA_WORDS.get(profile.nudge_via, profile.nudge_via)
+        nudges = f"on: {profile.nudge_weekday_name}s at {profile.nudge_hour:02d}:00, {via}"
     else:
         nudges = "off"
     card.add_field(name="Weekly nudge", value=nudges)

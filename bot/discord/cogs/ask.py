@@ -4,6 +4,10 @@ Glue only: decide whether a message is a question for us, gate it (`AskService.a
 get the answer (`AskService.ask`), render the embed. Follow-ups find the previous question
 in a small in-memory map of recent answers, falling back to the answer embed's title (so
 they survive restarts too).
+
+A cooldown notice, "warming up", "too long" and "no question found" concern the asker
+alone: interactions get them privately, and in a server channel they are a short reply
+that deletes itself, so nobody is told off in public and the channel stays clean.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_context import BotServices
-from bot.discord_text import strip_bot_mention
+from bot.discord.context import BotServices
+from bot.discord.text import strip_bot_mention
+from bot.discord.views.answer import answer_embed, answer_view, question_of
 from bot.services.answers import AskRequest, Reply, looks_like_question
 from bot.services.errors import MentorError
-from bot.views.answer import answer_embed, answer_view, question_of
+from bot.services.mentor import AnswerKind
 
 log = logging.getLogger("mentor.discord.ask")
 
 RECENT_ANSWERS = 2_000
+NOTICE_SECONDS = 20.0  # how long a notice meant for one member stays in a server channel
 DM_COMMAND_HINT = (
     "Progress commands (/log, /progress, /roadmap…) work inside a server, where your "
     "progress is kept. Here in DMs I answer questions: just type one."
@@ -62,12 +68,16 @@ class AskCog(commands.Cog, name="Answers"):
         self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]
     ) -> None:
         # Gate first, so a cooldown or "warming up" reply is private, then defer: retrieval
-        # can take longer than the 3 seconds Discord allows for the first response.
-        self.services.ask.admit(interaction.guild_id, interaction.user.id)
-        await interaction.response.defer(thinking=True)
+        # can take longer than the 3 seconds Discord allows for the first response. A
+        # message that is no question ("???") is answered privately too.
+        kind = self.services.ask.admit(interaction.guild_id, interaction.user.id, question)
+        await interaction.response.defer(thinking=True, ephemeral=kind == "invalid")
         reply = await self.services.ask.ask(
             AskRequest(question, interaction.guild_id, interaction.user.id)
         )
+        if reply.answer.kind == AnswerKind.INVALID:
+            await interaction.followup.send(reply.answer.text, ephemeral=True)
+            return
         message = await interaction.followup.send(
             **self._render(reply, in_guild=interaction.guild_id is not None),  # type: ignore[arg-type]
             wait=True,
@@ -130,9 +140,14 @@ class AskCog(commands.Cog, name="Answers"):
             await self._send(message, content=DM_COMMAND_HINT)
             return
         try:
-            self.services.ask.admit(request.guild_id, request.user_id)
+            self.services.ask.admit(
+                request.guild_id,
+                request.user_id,
+                request.question,
+                follow_up=request.previous_question is not None,
+            )
         except MentorError as refused:
-            await self._send(message, content=refused.message)
+            await self._notice(message, refused.message)
             return
         try:
             reply = await self.services.ask.ask(request)
@@ -148,11 +163,22 @@ class AskCog(commands.Cog, name="Answers"):
             )
             await self._send(message, content="Sorry, something went wrong answering that.")
             return
+        if reply.answer.kind == AnswerKind.INVALID:
+            await self._notice(message, reply.answer.text)
+            return
         sent = await self._send(
             message, **self._render(reply, in_guild=request.guild_id is not None)
         )
         if sent is not None:
             self.remember(sent.id, request.question)
+
+    async def _notice(self, message: discord.Message, text: str) -> None:
+        """A reply meant for the asker alone: in a server it deletes itself after a while
+        (a reaction alone could not say how long to wait); a DM is private already."""
+        if message.guild is None:
+            await self._send(message, content=text)
+        else:
+            await self._send(message, content=text, delete_after=NOTICE_SECONDS)
 
     async def _send(self, message: discord.Message, **payload: object) -> discord.Message | None:
         """Reply without pinging; a permission failure is logged and reported to the owner."""

@@ -13,11 +13,12 @@ from typing import Any
 
 import discord
 
-from bot.discord_context import services_of
-from bot.discord_errors import GuildOnly, report_interaction_error
-from bot.discord_text import EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, one_line, truncate
+from bot.discord.context import services_of
+from bot.discord.errors import GuildOnly, report_interaction_error
+from bot.discord.text import EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, one_line, truncate
 from bot.services.answers import milestone_for
-from bot.services.mentor import Answer, AnswerKind, phase_name
+from bot.services.formatting import phase_label
+from bot.services.mentor import Answer, AnswerKind
 from bot.services.mentor_text import clean_question
 from knowledge.content import Guide
 
@@ -38,9 +39,9 @@ def _body(answer: Answer) -> str:
 def _footer(answer: Answer, asker_phase: int | None) -> str:
     parts = ["confident" if answer.confident else "low confidence"]
     if answer.phase is not None:
-        parts.append(f"{phase_name(answer.phase)} material")
+        parts.append(f"{phase_label(answer.phase)} material")
     if asker_phase is not None:
-        parts.append(f"you: {phase_name(asker_phase)}")
+        parts.append(f"you: {phase_label(asker_phase)}")
     return " · ".join(parts)
 
 

@@ -6,6 +6,10 @@ feature, registers the persistent answer buttons, starts loading the answer engi
 worker thread (so the gateway heartbeat never stalls) and syncs application commands only
 when their definition changed (a hash of the payload is kept in the data directory;
 Discord rate-limits syncs and global ones take time to propagate).
+
+The sync runs in the background and a failure does not stop the bot: on a Discord outage
+(5xx) or a network error it is logged and retried with exponential backoff, while the
+commands Discord already has keep working; a refusal (4xx) is logged once, not retried.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +28,52 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cogs.admin import AdminCog
-from bot.cogs.ask import AskCog
-from bot.cogs.community import CommunityCog
-from bot.cogs.progress import ProgressCog
-from bot.cogs.roadmap import RoadmapCog
-from bot.cogs.settings import SettingsCog
-from bot.discord_context import BotServices
-from bot.discord_errors import describe, report_interaction_error
+from bot.discord.cogs.admin import AdminCog
+from bot.discord.cogs.ask import AskCog
+from bot.discord.cogs.challenges import ChallengeCog
+from bot.discord.cogs.community import CommunityCog
+from bot.discord.cogs.help import HelpCog
+from bot.discord.cogs.progress import ProgressCog
+from bot.discord.cogs.reactions import ReactionFeedbackCog
+from bot.discord.cogs.roadmap import RoadmapCog
+from bot.discord.cogs.settings import SettingsCog
+from bot.discord.context import BotServices
+from bot.discord.errors import describe, report_interaction_error
+from bot.discord.views.answer import FeedbackButton, MilestoneButton
 from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
 from bot.services.clock import Clock, utc_now
 from bot.services.delivery import Pacing
+from bot.services.formatting import plural
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
-from bot.views.answer import FeedbackButton, MilestoneButton
 from knowledge.content import Guide
 
 log = logging.getLogger("mentor.discord")
 
 ConfigFactory = Callable[[async_sessionmaker[AsyncSession], Guide, Clock], GuildConfigService]
-COGS = (AskCog, ProgressCog, RoadmapCog, SettingsCog, AdminCog, CommunityCog)
+COGS = (
+    AskCog,
+    ReactionFeedbackCog,
+    ProgressCog,
+    RoadmapCog,
+    SettingsCog,
+    AdminCog,
+    CommunityCog,
+    ChallengeCog,
+    HelpCog,
+)
+SYNC_FIRST_DELAY = 5.0  # seconds before the first retry of a failed command sync
+SYNC_MAX_DELAY = 300.0  # backoff doubles up to this
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _transient(error: BaseException) -> bool:
+    """Worth retrying: Discord's side failed (5xx) or the network did."""
+    if isinstance(error, discord.HTTPException):
+        return error.status >= 500
+    return isinstance(error, aiohttp.ClientError | TimeoutError | OSError)
 
 
 def bot_intents() -> discord.Intents:
@@ -64,6 +92,8 @@ class MentorBot(commands.Bot):
         data_dir: Path,
         dev_guild_id: int | None = None,
         sync_commands: bool = True,
+        sync_delays: tuple[float, float] | None = None,
+        sleep: Sleep = asyncio.sleep,
         **options: object,
     ) -> None:
         super().__init__(
@@ -77,6 +107,11 @@ class MentorBot(commands.Bot):
         self.data_dir = data_dir
         self.dev_guild_id = dev_guild_id
         self.sync_commands = sync_commands
+        # (first retry delay, longest delay) in seconds; read at start so tests can tune it.
+        self.sync_delays = sync_delays or (SYNC_FIRST_DELAY, SYNC_MAX_DELAY)
+        self._sleep = sleep
+        # The background command sync started by setup_hook (None when disabled).
+        self.command_sync: asyncio.Task[bool] | None = None
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -87,7 +122,14 @@ class MentorBot(commands.Bot):
         if not self.services.engine.ready:
             self.services.engine.start_loading()
         if self.sync_commands:
-            await self.sync_commands_if_changed()
+            self.command_sync = asyncio.create_task(
+                self.sync_commands_until_done(), name="mentor-command-sync"
+            )
+
+    async def close(self) -> None:
+        if self.command_sync is not None and not self.command_sync.done():
+            self.command_sync.cancel()
+        await super().close()
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by AskCog's listener."""
@@ -151,6 +193,35 @@ class MentorBot(commands.Bot):
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
         raw = json.dumps([self.application_id, payload], sort_keys=True, default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    async def sync_commands_until_done(self) -> bool:
+        """`sync_commands_if_changed`, retried with backoff while Discord or the network
+        fails; True once synced, False when unchanged or refused for good (4xx).
+
+        Never raises (except on cancellation): the bot keeps serving either way.
+        """
+        delay, longest = self.sync_delays
+        attempt = 1
+        while True:
+            try:
+                return await self.sync_commands_if_changed()
+            except Exception as error:
+                if not _transient(error):
+                    log.error(
+                        "Discord refused the application command sync; not retrying: %s",
+                        error,
+                        exc_info=not isinstance(error, discord.HTTPException),
+                    )
+                    return False
+                log.warning(
+                    "application command sync failed (attempt %d: %s); the bot keeps "
+                    "serving and retries in %.0f s",
+                    attempt,
+                    error,
+                    delay,
+                )
+            await self._sleep(delay)
+            delay, attempt = min(delay * 2, longest), attempt + 1
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync application commands when their payload changed since the last sync."""
@@ -222,7 +293,7 @@ def build_bot_services(
         fresh = mentor.guide
         return (
             f"Reloaded the guide: {len(fresh.documents)} documents, {len(fresh.phases)} phases, "
-            f"{len(fresh.milestones)} milestones; the index is up to date."
+            f"{plural(len(fresh.milestones), 'milestone')}; the index is up to date."
         )
 
     services.reload = reload

@@ -13,7 +13,7 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.discord_text import split_message
+from bot.discord.text import split_message
 from bot.services.errors import MentorError
 
 log = logging.getLogger("mentor.discord")

@@ -12,10 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
-from bot.discord_context import BotServices
-from bot.discord_text import one_line, truncate
+from bot.discord.cogs._common import WEEKDAYS, embed, filter_choices, phase_choices, require_guild
+from bot.discord.context import BotServices
+from bot.discord.text import one_line, truncate
 from bot.services.clock import WEEKDAY_NAMES
+from bot.services.formatting import plural
 from bot.services.guild_config import GuildConfigService
 
 NEEDED_IN_CHANNEL = ("view_channel", "send_messages", "embed_links", "read_message_history")
@@ -155,7 +156,9 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Server 
         top = await feedback.top_unanswered(guild_id, 10)
         summary = await feedback.feedback_summary(guild_id)
         card = embed("What members ask that the guide misses")
-        lines = [f"**{q.count}×** ({q.askers} members) {_plain(q.question, 150)}" for q in top]
+        lines = [
+            f"**{q.count}×** ({plural(q.askers, 'member')}) {_plain(q.question, 150)}" for q in top
+        ]
         card.description = truncate("\n".join(lines), 4_000) or "No unanswered questions yet."
         votes = summary.helpful + summary.not_helpful
         ratio = f"{summary.helpful / votes:.0%} helpful" if votes else "no votes yet"
