@@ -212,7 +212,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
     from bot.discord.app import BotStartupError, run_bot
+    from knowledge.engine import check_embedder
 
+    # The engine loads in the background once connected; a missing model stops us here.
+    check_embedder(settings.index_dir, settings.mentor_model)
     try:
         asyncio.run(run_bot(settings))
     except BotStartupError as exc:

@@ -19,7 +19,7 @@ from pathlib import Path
 from knowledge.chunking import Chunk, chunk_documents
 from knowledge.content import Guide, load_guide
 from knowledge.embedder import Embedder, EmbedderError, model_source, source_fingerprint
-from knowledge.onnx_embedder import OnnxEmbedder, StaleModelError
+from knowledge.onnx_embedder import OnnxEmbedder, StaleModelError, verify_export
 from knowledge.onnx_export import build_tools_available, export_onnx
 from knowledge.query import QueryExpander, load_glossary
 from knowledge.retriever import HybridRetriever
@@ -55,15 +55,31 @@ def load_embedder(index_dir: Path, model: str | None = None, *, export: bool = F
         except StaleModelError as exc:
             reason = str(exc)
         if not build_tools_available():
-            raise EmbedderError(
-                f"The ONNX embedding model is not usable ({reason}) and this install has no "
-                "torch to export it: run `mentor index build` on a machine with the build "
-                f"extra (pip install 'mle-mentor[build]') and copy its index directory to "
-                f"{index_dir}."
-            )
+            raise _no_export(reason, index_dir)
         log.warning("%s; exporting the embedding model to ONNX (needs torch, once)", reason)
     export_onnx(source, index_dir)
     return OnnxEmbedder.load(index_dir, model_id=source.model_id, source=fingerprint)
+
+
+def check_embedder(index_dir: Path, model: str | None = None) -> None:
+    """Fail now, with the same one-line EmbedderError `load_embedder` would raise, when there
+    is no valid export and no torch to make one. For the bot, which loads the engine in the
+    background after connecting: a torch-free install without a model stops at start
+    instead of running without answers."""
+    source = model_source(model)
+    try:
+        verify_export(index_dir, model_id=source.model_id, source=source_fingerprint(source.path))
+    except StaleModelError as exc:
+        if not build_tools_available():
+            raise _no_export(str(exc), index_dir) from None
+
+
+def _no_export(reason: str, index_dir: Path) -> EmbedderError:
+    return EmbedderError(
+        f"The ONNX embedding model is not usable ({reason}) and this install has no torch to "
+        "export it: run `mentor index build` on a machine with the build extra (pip install "
+        f"'mle-mentor[build]') and copy its index directory to {index_dir}."
+    )
 
 
 def load_knowledge(

@@ -96,6 +96,16 @@ def _verify(path: Path, expected: str | None) -> None:
         raise StaleModelError(f"{path} does not match its checksum (corrupt or replaced)")
 
 
+def verify_export(directory: Path, *, model_id: str, source: str = "") -> ExportRecord:
+    """The export's record, once every check passed: format, model, source and checksums."""
+    directory = Path(directory)
+    record = read_export_record(directory)
+    check_export_record(record, model_id=model_id, source=source)
+    _verify(directory / TOKENIZER_FILE, record.files.get(TOKENIZER_FILE))
+    _verify(directory / MODEL_FILE, record.files.get(MODEL_FILE))
+    return record
+
+
 def runtime_versions() -> str:
     import onnxruntime
     import tokenizers
@@ -141,12 +151,9 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         directory = Path(directory)
-        record = read_export_record(directory)
-        check_export_record(record, model_id=model_id, source=source)
-        _verify(directory / TOKENIZER_FILE, record.files.get(TOKENIZER_FILE))
         # Verified, then loaded by path: onnxruntime reading the file itself peaked at 200 MB
         # RSS against 323 MB when handed the bytes the checksum had just read.
-        _verify(directory / MODEL_FILE, record.files.get(MODEL_FILE))
+        record = verify_export(directory, model_id=model_id, source=source)
         try:
             tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         except Exception as exc:

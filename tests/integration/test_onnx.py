@@ -162,3 +162,12 @@ def test_a_missing_model_without_torch_is_one_clear_line(data_dir):
     assert "mentor index build" in errors[0]
     assert "build extra" in errors[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_the_bot_without_a_model_or_torch_stops_before_connecting(tmp_path):
+    proc = run_no_torch(["run"], tmp_path / "empty", DISCORD_TOKEN="not-a-real-token")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, proc.stderr
+    assert "mentor index build" in errors[0]
+    assert "Traceback" not in proc.stderr

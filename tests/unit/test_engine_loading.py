@@ -62,3 +62,11 @@ def test_a_stale_export_without_torch_stops_with_one_line(exports, tmp_path):
 def test_export_on_request_even_when_valid(exports, tmp_path):
     knowledge.engine.load_embedder(tmp_path, export=True)
     assert len(exports["calls"]) == 1
+
+
+def test_the_bot_checks_for_a_usable_model_before_connecting(tmp_path, monkeypatch):
+    monkeypatch.setattr(knowledge.engine, "build_tools_available", lambda: False)
+    with pytest.raises(EmbedderError, match="`mentor index build`"):
+        knowledge.engine.check_embedder(tmp_path)
+    monkeypatch.setattr(knowledge.engine, "build_tools_available", lambda: True)
+    knowledge.engine.check_embedder(tmp_path)  # the background load will export it
