@@ -15,7 +15,6 @@ import argparse
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 
 from evalkit import (
@@ -29,11 +28,11 @@ from evalkit import (
 )
 
 from bot.services.mentor_text import clean_question
+from bot.settings import Settings
 from knowledge.anticipated import load_anticipated, load_out_of_scope
 from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
-from knowledge.embedder import default_embedder
-from knowledge.engine import build_expander
+from knowledge.engine import build_expander, load_embedder
 from knowledge.features import FeatureBuilder
 from knowledge.query import QueryExpander
 from knowledge.ranking import RANKING_FILE, RankingModel
@@ -49,8 +48,10 @@ def prepare(expander_for=build_expander, index_dir: Path | None = None):
         load_anticipated(BUNDLED_GUIDE_DIR, chunks),
         load_out_of_scope(BUNDLED_GUIDE_DIR),
     )
-    embedder = default_embedder()
-    directory = index_dir or Path(tempfile.mkdtemp(prefix="mentor-fit-"))
+    # The product's data dir: its ONNX export is reused (a fresh directory would export the
+    # model again, which needs torch and takes a while).
+    directory = index_dir or Settings().index_dir
+    embedder = load_embedder(directory)
     vectors, _ = IndexStore(directory).load_or_build(embedder, guide.content_hash, chunks, rows)
     expander: QueryExpander = expander_for(chunks)
     builder = FeatureBuilder(

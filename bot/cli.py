@@ -41,7 +41,8 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr, format=LOG_FORMAT
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic"):
+    noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic")
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -179,9 +180,11 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
+    """Rebuild the index; export the ONNX model first if it is missing, stale or `--export`
+    asks for it (that part needs torch: the `build` extra)."""
     with contextlib.redirect_stdout(sys.stderr):
         knowledge = build_knowledge(
-            settings, rebuild=True, progress=progress_bar("embedding guide")
+            settings, rebuild=True, export=args.export, progress=progress_bar("embedding guide")
         )
     manifest = knowledge.manifest
     print(
@@ -189,6 +192,11 @@ def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
         f"{manifest.row_count} vectors of {manifest.dimension} dims ({manifest.model_id}) "
         f"in {settings.index_dir}"
     )
+    if manifest.model_hash:
+        print(
+            f"ONNX model {manifest.model_hash[:12]} ({manifest.exporter}), "
+            f"run with {manifest.runtime}"
+        )
     return 0
 
 
@@ -204,7 +212,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
     from bot.discord.app import BotStartupError, run_bot
+    from knowledge.engine import check_embedder
 
+    # The engine loads in the background once connected; a missing model stops us here.
+    check_embedder(settings.index_dir, settings.mentor_model)
     try:
         asyncio.run(run_bot(settings))
     except BotStartupError as exc:
@@ -233,9 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="manage the retrieval index")
     index_sub = index.add_subparsers(dest="index_command", required=True)
-    index_sub.add_parser("build", help="rebuild the index now").set_defaults(
-        handler=cmd_index_build
+    build = index_sub.add_parser("build", help="rebuild the index now")
+    build.add_argument(
+        "--export",
+        action="store_true",
+        help="export the embedding model to ONNX again even if the current export is valid",
     )
+    build.set_defaults(handler=cmd_index_build)
 
     sub.add_parser("start", help="the bot with DISCORD_TOKEN, else the console").set_defaults(
         handler=cmd_start

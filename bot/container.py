@@ -23,6 +23,7 @@ def build_knowledge(
     settings: Settings,
     *,
     rebuild: bool = False,
+    export: bool = False,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
 ) -> KnowledgeBase:
@@ -33,6 +34,7 @@ def build_knowledge(
         embedder=embedder,
         model=settings.mentor_model,
         rebuild=rebuild,
+        export=export,
         progress=progress,
     )
 

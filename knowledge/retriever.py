@@ -37,6 +37,10 @@ _NAMED_PHASE = re.compile(NAMED_PHASE_PATTERN, re.IGNORECASE)
 # Prefers the asker's phase when two sections are this close (as a share of the spread of
 # the question's scores): a tie-breaker, far smaller than a right/wrong gap.
 PHASE_TIE_SHARE = 0.002
+# Rows scored densely per question: every row of the bundled guide (~2,700 with its
+# anticipated questions); on a far larger guide the nearest this many, the rest count as
+# cosine -1, which only matters for sections that could never reach the top anyway.
+DENSE_CANDIDATES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,8 @@ class HybridRetriever:
         expanded = self.expander.expand(query)
         vector = self._embedder.embed([expanded])[0]
         named = {int(n) for n in _NAMED_PHASE.findall(expanded)}
-        features = self.features.build(expanded, self._vectors.row_scores(vector), named)
+        row_scores = self._vectors.row_scores(vector, limit=DENSE_CANDIDATES)
+        features = self.features.build(expanded, row_scores, named)
         scores = self._model.section_scores(features.matrix)
         if phase is not None and scores.size:
             spread = float(scores.max() - scores.min()) or 1.0

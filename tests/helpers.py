@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
-from knowledge.embedder import normalize_rows
+from knowledge.embedder import ModelRecord, normalize_rows
 from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES
 from knowledge.ranking import LinearModel, RankingModel
 
 
 class HashingEmbedder:
-    def __init__(self, dimension: int = 256, model_id: str = "test/hashing-embedder") -> None:
+    def __init__(
+        self,
+        dimension: int = 256,
+        model_id: str = "test/hashing-embedder",
+        record: ModelRecord | None = None,
+    ) -> None:
         self._dimension = dimension
         self._model_id = model_id
+        self._record = record or ModelRecord(runtime="test")
         self.calls: list[int] = []
+
+    @property
+    def record(self) -> ModelRecord:
+        return self._record
 
     @property
     def model_id(self) -> str:
@@ -122,3 +134,14 @@ def simple_ranking_model(threshold: float = 0.5) -> RankingModel:
         threshold,
         "test-simple-ranking",
     )
+
+
+MODEL_FILES = ("model.onnx", "tokenizer.json", "model.json")
+
+
+def seed_export(export_dir: Path, index_dir: Path) -> Path:
+    """Copy an ONNX export into `index_dir`, as a data dir shipped with a prebuilt model."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        shutil.copy2(export_dir / name, index_dir / name)
+    return index_dir

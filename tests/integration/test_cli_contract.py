@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import seed_export
+
 pytestmark = pytest.mark.integration
 
 MENTOR = Path(sys.executable).parent / "mentor"
@@ -37,8 +39,11 @@ def run(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.Complete
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("mentor-data")
+def data_dir(tmp_path_factory, onnx_export_dir):
+    """A data dir with the session's ONNX export (exporting again per module costs ~10 s)."""
+    data = tmp_path_factory.mktemp("mentor-data")
+    seed_export(onnx_export_dir, data / "index")
+    return data
 
 
 def test_jsonl_writes_one_object_per_line_in_order_and_logs_only_to_stderr(data_dir):
@@ -151,6 +156,9 @@ def test_index_build_reports_what_it_built(data_dir):
     manifest = json.loads((data_dir / "index" / "manifest.json").read_text())
     assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
+    assert set(manifest["files"]) == {"index.faiss", "model.onnx", "tokenizer.json"}
+    assert manifest["runtime"].startswith("onnxruntime ")
+    assert "ONNX model" in proc.stdout
 
 
 def test_unloadable_model_setting_fails_with_a_clear_message(tmp_path):

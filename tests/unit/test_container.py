@@ -10,11 +10,11 @@ def test_reloading_the_engine_keeps_the_loaded_model(tmp_path, monkeypatch):
     write_guide(tmp_path / "guide")
     models: list[HashingEmbedder] = []
 
-    def fake_model(_name=None):
+    def fake_model(_index_dir, _name=None, *, export=False):
         models.append(HashingEmbedder())
         return models[-1]
 
-    monkeypatch.setattr(knowledge.engine, "SentenceTransformerEmbedder", fake_model)
+    monkeypatch.setattr(knowledge.engine, "load_embedder", fake_model)
     settings = Settings(
         _env_file=None, mentor_data_dir=tmp_path / "data", mentor_guide_dir=tmp_path / "guide"
     )

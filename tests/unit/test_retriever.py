@@ -170,16 +170,36 @@ def test_vector_index_scores_and_returns_every_row_by_id():
     assert np.allclose(index.row_scores(vectors[0])[ids], vectors @ vectors[0], atol=1e-5)
 
 
-def test_vector_index_round_trips_through_disk(tmp_path):
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_vector_index_round_trips_through_bytes(kind):
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(5, 8)).astype(np.float32)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    index = VectorIndex.build(np.arange(5), vectors)
-    index.save(tmp_path / "x.faiss")
-    loaded = VectorIndex.load(tmp_path / "x.faiss")
-    assert loaded.size == 5
+    index = VectorIndex.build(np.arange(50), vectors, kind=kind)
+    loaded = VectorIndex.from_bytes(index.to_bytes())
+    assert loaded.kind == kind
+    assert loaded.size == 50
     assert loaded.dimension == 8
     assert loaded.search(vectors[3], k=1)[0][0] == 3
+    assert np.allclose(loaded.vectors(), vectors, atol=1e-6)
+
+
+def test_vector_index_picks_hnsw_only_for_large_indexes(monkeypatch):
+    import knowledge.vector_index as vector_index
+
+    monkeypatch.setattr(vector_index, "HNSW_THRESHOLD", 40)
+    rng = np.random.default_rng(1)
+    small = rng.normal(size=(39, 8)).astype(np.float32)
+    large = rng.normal(size=(40, 8)).astype(np.float32)
+    assert VectorIndex.build(np.arange(39), small).kind == "flat"
+    assert VectorIndex.build(np.arange(40), large).kind == "hnsw"
+
+
+def test_row_scores_can_be_limited_to_the_nearest_rows():
+    vectors = np.eye(4, dtype=np.float32)
+    index = VectorIndex.build(np.arange(4), vectors)
+    scores = index.row_scores(vectors[2], limit=1)
+    assert scores.tolist() == [-1.0, -1.0, 1.0, -1.0]
 
 
 def test_empty_vector_index_finds_nothing():

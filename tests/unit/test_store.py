@@ -1,13 +1,16 @@
 """The on-disk index is reused only when it matches, and repaired when it does not."""
 
+import hashlib
 import json
 import logging
 
+import numpy as np
 import pytest
 
 from knowledge.chunking import chunk_documents
 from knowledge.content import load_guide
-from knowledge.store import IndexStore
+from knowledge.embedder import ModelRecord, QueryCache
+from knowledge.store import IndexStore, index_rows
 from tests.helpers import HashingEmbedder, write_guide
 
 
@@ -19,7 +22,8 @@ def guide_dir(tmp_path):
 
 def load(store, embedder, guide_dir):
     guide = load_guide(guide_dir)
-    return store.load_or_build(embedder, guide.content_hash, chunk_documents(guide.documents))
+    chunks = chunk_documents(guide.documents)
+    return store.load_or_build(embedder, guide.content_hash, chunks, index_rows(chunks))
 
 
 def test_first_load_builds_then_reuses_without_embedding(tmp_path, guide_dir):
@@ -28,14 +32,14 @@ def test_first_load_builds_then_reuses_without_embedding(tmp_path, guide_dir):
     index, manifest = load(store, embedder, guide_dir)
     assert store.index_path.exists()
     assert manifest.chunk_count == 6
-    assert manifest.row_count == 7  # five headings are indexed on their own as well (not the intro)
-    assert index.size == 7
+    assert manifest.row_count == 13  # text and heading of each chunk, and one FAQ question
+    assert index.size == 13
     embedded = sum(embedder.calls)
 
     again, manifest_again = load(store, embedder, guide_dir)
     assert sum(embedder.calls) == embedded
     assert manifest_again == manifest
-    assert again.size == 7
+    assert again.size == 13
 
 
 def test_guide_edit_triggers_rebuild(tmp_path, guide_dir, caplog):
@@ -69,7 +73,7 @@ def test_corrupt_index_file_is_rebuilt_with_a_log_line(tmp_path, guide_dir, capl
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         index, _ = load(store, embedder, guide_dir)
     assert "corrupt" in caplog.text
-    assert index.size == 7
+    assert index.size == 13
 
 
 def test_missing_index_file_is_rebuilt(tmp_path, guide_dir, caplog):
@@ -79,7 +83,7 @@ def test_missing_index_file_is_rebuilt(tmp_path, guide_dir, caplog):
     store.index_path.unlink()
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         index, _ = load(store, embedder, guide_dir)
-    assert index.size == 7
+    assert index.size == 13
     assert store.index_path.exists()
 
 
@@ -101,4 +105,108 @@ def test_unwritable_index_directory_degrades_to_an_in_memory_index(tmp_path, gui
     with caplog.at_level(logging.WARNING, logger="knowledge.store"):
         index, manifest = load(store, HashingEmbedder(), guide_dir)
     assert "could not save the index" in caplog.text
-    assert index.size == manifest.row_count == 7
+    assert index.size == manifest.row_count == 13
+
+
+def test_same_size_corruption_of_the_index_file_is_detected_and_rebuilt(
+    tmp_path, guide_dir, caplog
+):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    data = bytearray(store.index_path.read_bytes())
+    data[-64:] = bytes(64)  # zero the last vectors' bytes in place: same size, valid header
+    store.index_path.write_bytes(bytes(data))
+    calls = sum(embedder.calls)
+    with caplog.at_level(logging.WARNING, logger="knowledge.store"):
+        index, manifest = load(store, embedder, guide_dir)
+    assert "does not match its checksum" in caplog.text
+    assert sum(embedder.calls) > calls  # rebuilt, not reused
+    assert store.index_path.read_bytes() != bytes(data)
+    assert (
+        manifest.files["index.faiss"] == hashlib.sha256(store.index_path.read_bytes()).hexdigest()
+    )
+    assert index.size == 13
+
+
+def test_manifest_records_checksums_ranking_and_model_versions(tmp_path, guide_dir):
+    store = IndexStore(tmp_path / "index")
+    record = ModelRecord(
+        model_hash="m" * 64, exporter="torch x", runtime="ort y", files={"model.onnx": "m" * 64}
+    )
+    guide = load_guide(guide_dir)
+    chunks = chunk_documents(guide.documents)
+    store.load_or_build(
+        HashingEmbedder(record=record), guide.content_hash, chunks, index_rows(chunks), ranking="r1"
+    )
+    saved = json.loads(store.manifest_path.read_text())
+    assert saved["format"] == 2
+    assert saved["model_hash"] == "m" * 64
+    assert saved["exporter"] == "torch x"
+    assert saved["runtime"] == "ort y"
+    assert saved["ranking"] == "r1"
+    assert set(saved["files"]) == {"model.onnx", "index.faiss"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ranking": "new-weights"}, "ranking"),
+        (
+            {"record": ModelRecord(model_hash="b" * 64, files={"model.onnx": "b" * 64})},
+            "model_hash",
+        ),
+        ({"record": ModelRecord(model_hash="a" * 64, runtime="ort 2")}, "runtime"),
+    ],
+)
+def test_new_ranking_weights_or_another_model_export_rebuild_the_index(
+    tmp_path, guide_dir, caplog, change, field
+):
+    store = IndexStore(tmp_path / "index")
+    guide = load_guide(guide_dir)
+    chunks = chunk_documents(guide.documents)
+    before = ModelRecord(model_hash="a" * 64, files={"model.onnx": "a" * 64})
+    store.load_or_build(
+        HashingEmbedder(record=before), guide.content_hash, chunks, index_rows(chunks), ranking="r1"
+    )
+    embedder = HashingEmbedder(record=change.get("record", before))
+    with caplog.at_level(logging.INFO, logger="knowledge.store"):
+        store.load_or_build(
+            embedder,
+            guide.content_hash,
+            chunks,
+            index_rows(chunks),
+            ranking=change.get("ranking", "r1"),
+        )
+    assert "stale" in caplog.text
+    assert field in caplog.text
+    assert embedder.calls  # rebuilt with the embedder in use
+
+
+def test_a_format_1_manifest_is_rebuilt_with_a_log_line(tmp_path, guide_dir, caplog):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    old = json.loads(store.manifest_path.read_text())
+    old = {k: old[k] for k in ("model_id", "dimension", "content_hash", "chunk_count")}
+    store.manifest_path.write_text(json.dumps({"format": 1, **old, "row_count": 7}))
+    with caplog.at_level(logging.INFO, logger="knowledge.store"):
+        _, manifest = load(store, embedder, guide_dir)
+    assert "manifest format 1" in caplog.text
+    assert manifest.format == 2
+
+
+def test_query_cache_serves_repeats_and_evicts_the_least_recent():
+    cache = QueryCache(size=2)
+    computed: list[str] = []
+
+    def compute(text):
+        computed.append(text)
+        return np.full(3, len(computed), dtype=np.float32)
+
+    first = cache.get_or_compute("a", compute)
+    cache.get_or_compute("b", compute)
+    assert cache.get_or_compute("a", compute) is first  # a hit, and "a" is now most recent
+    cache.get_or_compute("c", compute)  # evicts "b", the least recently used
+    cache.get_or_compute("b", compute)
+    assert computed == ["a", "b", "c", "b"]
