@@ -114,7 +114,11 @@ class HybridRetriever:
             float(self._embedder.embed([self.expander.expand(text)])[0] @ vector) for text in texts
         ]
 
-    def search(self, query: str, *, k: int = 5, phase: int | None = None) -> Retrieval:
+    def search(
+        self, query: str, *, k: int = 5, phase: int | None = None, within_phase: bool = False
+    ) -> Retrieval:
+        """The best `k` sections for `query`; `phase` is the asker's (a tie-breaker), and
+        `within_phase` leaves out the sections of other phases (the question said "my phase")."""
         expanded = self.expander.expand(query)
         vector = self._embedder.embed([expanded])[0]
         named = {int(n) for n in _NAMED_PHASE.findall(expanded)}
@@ -124,6 +128,9 @@ class HybridRetriever:
         if phase is not None and scores.size:
             spread = float(scores.max() - scores.min()) or 1.0
             scores = scores + PHASE_TIE_SHARE * spread * (self._phases == phase)
+            if within_phase:
+                other = (self._phases >= 0) & (self._phases != phase)
+                scores = np.where(other, scores - 2 * spread, scores)
         order = np.argsort(-scores, kind="stable")
         probability = (
             self._model.answer_probability(question_features(features, scores, order))

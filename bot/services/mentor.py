@@ -163,9 +163,10 @@ class MentorService:
         if overrides and (override := self._match_override(cleaned, overrides)) is not None:
             return override
         query = cleaned
-        if phase is not None and _OWN_PHASE.search(cleaned):
+        own_phase = phase is not None and bool(_OWN_PHASE.search(cleaned))
+        if own_phase:
             query = f"{cleaned} (phase {phase})"  # "this phase" means the asker's phase
-        retrieval = self._retrieve(query, phase, previous)
+        retrieval = self._retrieve(query, phase, previous, within_phase=own_phase)
         sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
         parts = question_parts(query) if previous is None and self._two_part else None
         plan = self._plan_parts(parts, phase) if parts else None
@@ -179,10 +180,14 @@ class MentorService:
         plan = plan or plan_single(retrieval, margin=self._runner_up_margin)
         return self._compose(question, query, plan, phase)
 
-    def _search(self, query: str, phase: int | None) -> Retrieval:
-        return self._retriever.search(query, k=CLOSEST_SECTIONS + 2, phase=phase)
+    def _search(self, query: str, phase: int | None, *, within_phase: bool = False) -> Retrieval:
+        return self._retriever.search(
+            query, k=CLOSEST_SECTIONS + 2, phase=phase, within_phase=within_phase
+        )
 
-    def _retrieve(self, query: str, phase: int | None, previous: str | None) -> Retrieval:
+    def _retrieve(
+        self, query: str, phase: int | None, previous: str | None, *, within_phase: bool
+    ) -> Retrieval:
         """Retrieval for a question, read in the context of the one it follows up on.
 
         A follow-up that refers back ("and how long does that phase take?") is retrieved
@@ -191,7 +196,7 @@ class MentorService:
         answered confidently alone, keeps its own retrieval.
         """
         if not previous:
-            return self._search(query, phase)
+            return self._search(query, phase, within_phase=within_phase)
         context = clean_question(previous)
         earlier = self._search(context, phase)
         earlier_phase = earlier.best.chunk.phase if earlier.best and earlier.confident else None

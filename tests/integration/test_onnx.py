@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def parity_texts() -> list[str]:
-    """Every indexed text of the guide (each section's embedding text, FAQ questions) plus
+    """Every section text, heading and FAQ question the guide indexes, plus
     the labelled benchmark questions: long and short, as the index and the users send."""
     guide = load_guide()
-    _, rows = index_rows(chunk_documents(guide.documents))
+    rows = index_rows(chunk_documents(guide.documents)).texts
     lines = (ROOT / "benchmarks" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["q"] for line in lines if line.strip()]
     return list(dict.fromkeys([*rows, *questions]))
