@@ -8,6 +8,7 @@ computing every feature for every section costs well under a millisecond.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from knowledge.chunking import Chunk
 from knowledge.lexical import LexicalIndex
+from knowledge.query import specificity
 from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, ROW_TEXT, ROW_TITLE, IndexRows
 
 # The order of the columns of `SectionFeatures.matrix`; the weights file names them, and a
@@ -48,8 +50,10 @@ QUESTION_FEATURES = (
     "log_terms",  # log(1 + number of content words)
     "log_missing",  # log(1 + content words found neither in the section nor its questions)
     "out_of_scope",  # best cosine to a question the guide does not answer
+    "missing_specificity",  # the rarest English word of the question absent from the section
 )
 _NAMED_PHASE_PATTERN = r"\bphase\s*([0-3])\b"
+_SURFACE = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class SectionFeatures:
     coverage: float
     content_terms: int
     missing_terms: np.ndarray  # (chunks,) content words absent from each section
+    missing_specificity: np.ndarray  # (chunks,) how rare the rarest absent word is
     out_of_scope: float
 
 
@@ -132,6 +137,15 @@ class FeatureBuilder:
         total = np.where(own, 0.0, sims).sum(axis=1)
         return np.where(others > 0, total / np.maximum(others, 1), 0.0).astype(np.float32)
 
+    def _rarity(self, query: str, terms: set[str]) -> dict[str, float]:
+        """Each content term's specificity, from the rarest surface word that stems to it."""
+        rarity = dict.fromkeys(terms, 0.0)
+        for word in _SURFACE.findall(query.lower()):
+            stem = self.text_lexical.stem(word)
+            if stem in rarity:
+                rarity[stem] = max(rarity[stem], specificity(word))
+        return rarity
+
     def content_terms(self, text: str) -> list[str]:
         return [t for t in self.text_lexical.terms(text) if t not in self._topicless]
 
@@ -164,6 +178,7 @@ class FeatureBuilder:
         title_overlap = np.zeros(n, dtype=np.float32)
         text_overlap = np.zeros(n, dtype=np.float32)
         missing = np.zeros(n, dtype=np.float32)
+        missing_specificity = np.zeros(n, dtype=np.float32)
         if content:
             unique = set(content)
             title_overlap = np.array(
@@ -173,6 +188,11 @@ class FeatureBuilder:
                 [len(unique & t) / len(unique) for t in self._text_terms], np.float32
             )
             missing = np.array([len(unique - t) for t in self._section_terms], np.float32)
+            rarity = self._rarity(query, unique)
+            missing_specificity = np.array(
+                [max((rarity[w] for w in unique - t), default=0.0) for t in self._section_terms],
+                np.float32,
+            )
         if named_phases:
             named = np.isin(self._phases, list(named_phases))
             match = named.astype(np.float32)
@@ -211,6 +231,7 @@ class FeatureBuilder:
             coverage=len(known) / len(content) if content else 0.0,
             content_terms=len(content),
             missing_terms=missing,
+            missing_specificity=missing_specificity,
             out_of_scope=float(row_scores[self._out_of_scope_rows].max())
             if len(self._out_of_scope_rows)
             else 0.0,
@@ -238,6 +259,7 @@ def question_features(
             float(np.log1p(features.content_terms)),
             float(np.log1p(features.missing_terms[top])),
             features.out_of_scope,
+            float(features.missing_specificity[top]),
         ],
         dtype=np.float32,
     )

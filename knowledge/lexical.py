@@ -61,6 +61,9 @@ class LexicalIndex:
         )
         return [t for t in out[0] if t]
 
+    def stem(self, word: str) -> str:
+        return str(self._stemmer.stemWord(word.lower()))
+
     def is_known(self, term: str) -> bool:
         return term in self._vocab
 

@@ -18,6 +18,7 @@ Three rewrites, each measured on the fit part of `benchmarks/learner_questions.j
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -75,17 +76,41 @@ def normalize_ordinals(text: str) -> str:
 
 
 @cache
-def english_words() -> frozenset[str]:
-    """Lower-case English words (symspellpy's frequency list), or none if it is missing."""
+def english_frequencies() -> dict[str, int]:
+    """Lower-case English words and their corpus counts (symspellpy's frequency list), or
+    none if it is missing."""
     spec = importlib.util.find_spec("symspellpy")
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return {}
     path = Path(next(iter(spec.submodule_search_locations))) / _ENGLISH_WORDS_FILE
+    counts: dict[str, int] = {}
     try:
         with path.open(encoding="utf-8") as handle:
-            return frozenset(line.split(" ", 1)[0] for line in handle)
+            for line in handle:
+                word, _, count = line.rstrip("\n").partition(" ")
+                counts[word] = int(count) if count.isdigit() else 1
     except OSError:
-        return frozenset()
+        return {}
+    return counts
+
+
+def english_words() -> frozenset[str]:
+    return frozenset(english_frequencies())
+
+
+@cache
+def _top_count() -> int:
+    return max(english_frequencies().values(), default=1)
+
+
+def specificity(word: str) -> float:
+    """0 for the commonest English words, towards 1 for rare ones; 1 for words English does
+    not know (names, jargon, typos). A question's rare words say what it is about."""
+    count = english_frequencies().get(word.lower())
+    if count is None:
+        return 1.0
+    top = _top_count()
+    return max(0.0, min(1.0, math.log(top / count) / math.log(top)))
 
 
 class SpellingCorrector:
