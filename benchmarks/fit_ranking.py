@@ -54,9 +54,7 @@ def prepare(expander_for=build_expander, index_dir: Path | None = None):
     embedder = load_embedder(directory)
     vectors, _ = IndexStore(directory).load_or_build(embedder, guide.content_hash, chunks, rows)
     expander: QueryExpander = expander_for(chunks)
-    builder = FeatureBuilder(
-        chunks, rows, vectors.vectors(), topicless=sorted(expander.glossary.topicless_words)
-    )
+    builder = FeatureBuilder(chunks, rows, topicless=sorted(expander.glossary.topicless_words))
     return chunks, rows, embedder, vectors, expander, builder
 
 

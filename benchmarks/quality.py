@@ -87,34 +87,38 @@ def single_score_rates(data: FeatureSet, column: str) -> dict[str, dict[str, flo
 
 def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]:
     chunks, rows, embedder, vectors, expander, _ = setup
-    full = vectors.vectors()
     glossary = load_glossary()
-    plain = QueryExpander(glossary, ordinals=False)
-    nothing = QueryExpander(type(glossary)({}, glossary.filler), ordinals=False)
+    nothing = QueryExpander(glossary, ordinals=False, abbreviations=False)
 
     def variant(
         expand: QueryExpander, drop_rows: set[str], active: tuple[str, ...] = SECTION_FEATURES
     ) -> dict[str, dict[str, float]]:
-        kept, kept_vectors, kept_index = _without_rows(rows, full, drop_rows)
-        b = FeatureBuilder(chunks, kept, kept_vectors, topicless=sorted(glossary.topicless_words))
+        kept, kept_index = _without_rows(rows, drop_rows)
+        b = FeatureBuilder(chunks, kept, topicless=sorted(glossary.topicless_words))
         data = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), expand, b)
         model = fit(data, active=active)
         return {s: evaluate(data.subset(data.mask(split=s)), model) for s in SPLITS}
 
     baseline_rows = {ROW_QUESTION, ROW_OUT_OF_SCOPE}  # text (and heading) rows remain
-    kept, kept_vectors, kept_index = _without_rows(rows, full, baseline_rows)
-    b = FeatureBuilder(chunks, kept, kept_vectors, topicless=sorted(glossary.topicless_words))
+    kept, kept_index = _without_rows(rows, baseline_rows)
+    b = FeatureBuilder(chunks, kept, topicless=sorted(glossary.topicless_words))
     base = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), nothing, b)
-    no_hub = tuple(f for f in SECTION_FEATURES if f != "hub")
+    corrector = expander._corrector
     return [
         ("product", variant(expander, set())),
         ("BM25 only", single_score_rates(base, "bm25_text")),
         ("dense only", single_score_rates(base, "dense_text")),
         ("without anticipated questions", variant(expander, {ROW_QUESTION})),
         ("without out-of-scope bank", variant(expander, {ROW_OUT_OF_SCOPE})),
-        ("without hub damping", variant(expander, set(), no_hub)),
         ("without typo correction", variant(QueryExpander(glossary), set())),
-        ("without ordinals and typos", variant(plain, set())),
+        (
+            "without glossary expansion",
+            variant(QueryExpander(glossary, corrector=corrector, abbreviations=False), set()),
+        ),
+        (
+            "without ordinals → phase N",
+            variant(QueryExpander(glossary, corrector=corrector, ordinals=False), set()),
+        ),
         ("without any normalisation", variant(nothing, set())),
     ]
 

@@ -32,7 +32,6 @@ SECTION_FEATURES = (
     "text_overlap",  # share of the question's content words anywhere in the section
     "phase_match",  # the question names this section's phase
     "phase_mismatch",  # the question names another phase
-    "hub",  # how close the section's text is to every other section's questions
     "rank_dense",  # 1 / (1 + rank) of the section by its best cosine
     "rank_bm25",  # 1 / (1 + rank) by BM25 over text and questions
     "kind_faq",
@@ -79,7 +78,6 @@ class FeatureBuilder:
         self,
         chunks: Sequence[Chunk],
         rows: IndexRows,
-        row_vectors: np.ndarray,
         *,
         topicless: Sequence[str] = (),
     ) -> None:
@@ -104,14 +102,18 @@ class FeatureBuilder:
         self._topicless = set(self.text_lexical.terms(" ".join(topicless)))
         self._title_terms = [set(self.text_lexical.terms(c.heading_path)) for c in self.chunks]
         self._text_terms = [set(self.text_lexical.terms(c.embedding_text())) for c in self.chunks]
-        self._section_terms = [
+        section_terms = [
             terms | set(self.text_lexical.terms(" ".join(q)))
             for terms, q in zip(self._text_terms, questions, strict=True)
         ]
+        # Inverted indexes, term → which sections hold it, so a question's overlap with
+        # every section is a few vector operations rather than a loop over sections.
+        self._in_title = _inverted(self._title_terms, n)
+        self._in_text = _inverted(self._text_terms, n)
+        self._in_section = _inverted(section_terms, n)
         self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])
         self._kind_faq = np.array([c.kind == "faq" for c in self.chunks], dtype=np.float32)
         self._kind_roadmap = np.array([c.kind == "roadmap" for c in self.chunks], np.float32)
-        self._hub = self._hubness(row_vectors)
 
     @staticmethod
     def _first_row(rows: IndexRows, mask: np.ndarray, n: int) -> np.ndarray:
@@ -121,21 +123,6 @@ class FeatureBuilder:
         if (out < 0).any():
             raise ValueError("every chunk needs a text row and a title row")
         return out
-
-    def _hubness(self, vectors: np.ndarray) -> np.ndarray:
-        """Mean cosine of each section's text to the questions of *other* sections.
-
-        A section that resembles everybody's questions ("should I specialise or learn
-        everything?") wins ties it should not; the model learns how much to hold it back.
-        """
-        n = len(self.chunks)
-        if not len(self._question_rows) or vectors.size == 0:
-            return np.zeros(n, dtype=np.float32)
-        sims = vectors[self._text_row] @ vectors[self._question_rows].T  # (n, questions)
-        own = self._question_chunk[None, :] == np.arange(n)[:, None]
-        others = (~own).sum(axis=1)
-        total = np.where(own, 0.0, sims).sum(axis=1)
-        return np.where(others > 0, total / np.maximum(others, 1), 0.0).astype(np.float32)
 
     def _rarity(self, query: str, terms: set[str]) -> dict[str, float]:
         """Each content term's specificity, from the rarest surface word that stems to it."""
@@ -180,19 +167,17 @@ class FeatureBuilder:
         missing = np.zeros(n, dtype=np.float32)
         missing_specificity = np.zeros(n, dtype=np.float32)
         if content:
-            unique = set(content)
-            title_overlap = np.array(
-                [len(unique & t) / len(unique) for t in self._title_terms], np.float32
-            )
-            text_overlap = np.array(
-                [len(unique & t) / len(unique) for t in self._text_terms], np.float32
-            )
-            missing = np.array([len(unique - t) for t in self._section_terms], np.float32)
-            rarity = self._rarity(query, unique)
-            missing_specificity = np.array(
-                [max((rarity[w] for w in unique - t), default=0.0) for t in self._section_terms],
-                np.float32,
-            )
+            unique = sorted(set(content))
+            absent = np.zeros(n, dtype=bool)
+            in_title = np.stack([self._in_title.get(t, absent) for t in unique])
+            in_text = np.stack([self._in_text.get(t, absent) for t in unique])
+            in_section = np.stack([self._in_section.get(t, absent) for t in unique])
+            title_overlap = in_title.mean(axis=0, dtype=np.float32)
+            text_overlap = in_text.mean(axis=0, dtype=np.float32)
+            missing = (~in_section).sum(axis=0).astype(np.float32)
+            rarity = self._rarity(query, set(unique))
+            weights = np.array([rarity[t] for t in unique], dtype=np.float32)[:, None]
+            missing_specificity = (weights * ~in_section).max(axis=0).astype(np.float32)
         if named_phases:
             named = np.isin(self._phases, list(named_phases))
             match = named.astype(np.float32)
@@ -213,7 +198,6 @@ class FeatureBuilder:
                 text_overlap,
                 match,
                 mismatch,
-                self._hub,
                 _reciprocal_rank(dense),
                 _reciprocal_rank(lexical),
                 self._kind_faq,
@@ -263,6 +247,14 @@ def question_features(
         ],
         dtype=np.float32,
     )
+
+
+def _inverted(term_sets: Sequence[set[str]], n: int) -> dict[str, np.ndarray]:
+    index: dict[str, np.ndarray] = {}
+    for position, terms in enumerate(term_sets):
+        for term in terms:
+            index.setdefault(term, np.zeros(n, dtype=bool))[position] = True
+    return index
 
 
 def _reciprocal_rank(values: np.ndarray) -> np.ndarray:

@@ -94,6 +94,7 @@ def english_frequencies() -> dict[str, int]:
     return counts
 
 
+@cache
 def english_words() -> frozenset[str]:
     return frozenset(english_frequencies())
 
@@ -149,13 +150,14 @@ class QueryExpander:
         *,
         corrector: SpellingCorrector | None = None,
         ordinals: bool = True,
+        abbreviations: bool = True,
     ) -> None:
         self.glossary = glossary or Glossary()
         self._corrector = corrector
         self._ordinals = ordinals
         terms = self.glossary.abbreviations
         self._pattern: re.Pattern[str] | None = None
-        if terms:
+        if terms and abbreviations:
             keys = sorted(terms, key=len, reverse=True)  # longest first: "ci/cd" before "ci"
             alternation = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
             # A slash separates words here ("stats/prob"), so it is a boundary like a space.

@@ -93,7 +93,6 @@ class HybridRetriever:
         self.features = FeatureBuilder(
             self.chunks,
             rows,
-            vectors.vectors(),
             topicless=sorted(self.expander.glossary.topicless_words),
         )
         self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])

@@ -39,6 +39,7 @@ class VectorIndex:
     def __init__(self, index: faiss.Index) -> None:
         faiss = _faiss()
         self._index = index
+        self._matrix: np.ndarray | None = None  # the rows, cached for whole-index scoring
         # A search over a few hundred rows gains nothing from threads, and an OpenMP pool
         # spinning after each query takes a core from the embedder. Process-wide setting.
         faiss.omp_set_num_threads(1)
@@ -112,6 +113,11 @@ class VectorIndex:
         out = np.full(self.size, -1.0, dtype=np.float32)
         if self.size == 0:
             return out
+        if self.kind == "flat" and (limit is None or limit >= self.size):
+            # Every row of a flat index: one matrix-vector product, no top-k sort.
+            if self._matrix is None:
+                self._matrix = self.vectors()
+            return (self._matrix @ np.asarray(query, dtype=np.float32).ravel()).astype(np.float32)
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self._index.search(query, min(self.size, limit or self.size))
         valid = ids[0] >= 0
