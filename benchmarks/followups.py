@@ -5,7 +5,8 @@
 Each pair is `{"id", "earlier", "followup", "kind": "continue"|"switch", "expect": [regex]}`:
 a member asked `earlier`, got an answer, then sent `followup` as a reply. The follow-up
 passes when `MentorService.ask(followup, previous=earlier)` answers confidently and matches
-every regex. "continue" pairs only make sense with the earlier question; "switch" pairs
+every regex (the report part is printed apart).
+"continue" pairs only make sense with the earlier question; "switch" pairs
 change the topic and must be answered on their own. For comparison the script also prints
 the follow-up asked alone (no context) and with the earlier question always prepended.
 Prints figures; asserts nothing.
@@ -45,14 +46,14 @@ def main() -> int:
         for pair in pairs:
             answer = ask(pair)
             ok = answer.confident and matches_text(pair["expect"], answer.text)
-            for key in (pair["kind"], "all"):
+            for key in (pair["kind"], "all", f"{pair.get('split', 'fit')} part"):
                 total[key] += 1
                 passed[key] += ok
             if not ok and args.show and name.startswith("product"):
                 print(f"FAIL {pair['id']} [{pair['kind']}] {pair['followup']!r}")
         rates = ", ".join(
             f"{k} {passed[k]}/{total[k]} = {passed[k] / total[k]:.2f}"
-            for k in ("continue", "switch", "all")
+            for k in ("continue", "switch", "all", "report part")
             if total[k]
         )
         print(f"{name:>28}: {rates}")

@@ -234,3 +234,37 @@ async def test_two_log_forms_open_at_once_both_submits_are_stored(running: Runni
     for name, minutes in members.items():
         after = await stats.summary(twin.guild_id, int(twin.user(name)))
         assert after.all_time.minutes == before[name] + minutes
+
+
+async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) -> None:
+    twin = running.twin
+    bot_id = twin.info["botUserId"]
+    asked = await twin.call(
+        "sendMessage",
+        userId=twin.user("alice"),
+        channelId=twin.channel("general"),
+        content=f"<@{bot_id}> How do I detect data drift with Evidently?",
+    )
+    [answer] = await twin.bot_messages(asked["id"])
+    assert "Monitoring" in answer["embeds"][0]["fields"][0]["value"]
+    follow_up = "and which tool do I use for that?"
+    alone = await twin.call(
+        "sendMessage",
+        userId=twin.user("bob"),
+        channelId=twin.channel("general"),
+        content=f"<@{bot_id}> {follow_up}",
+    )
+    [alone_answer] = await twin.bot_messages(alone["id"])
+    assert "Monitoring" not in alone_answer["embeds"][0]["fields"][0]["value"]
+    # The same words as a reply to the drift answer are read with the question it answers.
+    follow = await twin.call(
+        "sendMessage",
+        userId=twin.user("alice"),
+        channelId=twin.channel("general"),
+        content=follow_up,
+        replyTo=answer["id"],
+    )
+    [reply] = await twin.bot_messages(follow["id"])
+    embed = reply["embeds"][0]
+    assert embed["fields"][0]["name"] == "Sources"
+    assert "Monitoring" in embed["fields"][0]["value"]
