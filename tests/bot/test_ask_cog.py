@@ -307,3 +307,21 @@ async def test_mention_before_the_engine_is_ready_gets_a_warming_up_reply(
     message = make_message(f"<@{BOT_ID}> {QUESTION}", mentions=[cog.bot.user])
     await cog.on_message(message)
     assert "warming up" in str(sent_kwargs(message.reply)["content"])
+
+
+async def test_a_dm_soon_after_an_answer_is_a_follow_up(cog: AskCog, monkeypatch) -> None:
+    import bot.discord.cogs.ask as ask_module
+
+    clock = [1_000.0]
+    monkeypatch.setattr(ask_module.time, "monotonic", lambda: clock[0])
+    first = make_message(QUESTION, guild_id=None)
+    await cog.on_message(first)
+    channel = first.channel
+    clock[0] += 60
+    request = await cog.question_in(make_message("and then?", guild_id=None, channel=channel))
+    assert request is not None
+    assert request.previous_question == QUESTION
+    clock[0] += ask_module.DM_FOLLOW_UP_SECONDS + 1
+    later = await cog.question_in(make_message("and then?", guild_id=None, channel=channel))
+    assert later is not None
+    assert later.previous_question is None

@@ -13,6 +13,7 @@ that deletes itself, so nobody is told off in public and the channel stays clean
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 
 import discord
@@ -29,6 +30,8 @@ from bot.services.mentor import AnswerKind
 log = logging.getLogger("mentor.discord.ask")
 
 RECENT_ANSWERS = 2_000
+# A DM sent this soon after the bot's last answer in that DM continues the conversation.
+DM_FOLLOW_UP_SECONDS = 10 * 60.0
 NOTICE_SECONDS = 20.0  # how long a notice meant for one member stays in a server channel
 DM_COMMAND_HINT = (
     "Progress commands (/log, /progress, /roadmap…) work inside a server, where your "
@@ -46,6 +49,8 @@ class AskCog(commands.Cog, name="Answers"):
         self.bot = bot
         self.services = services
         self._recent: OrderedDict[int, str] = OrderedDict()  # answer message id -> question
+        # DM channel id -> (the last question answered there, when)
+        self._last_dm: OrderedDict[int, tuple[str, float]] = OrderedDict()
         self._warned_channels: set[int] = set()
 
     def remember(self, message_id: int, question: str) -> None:
@@ -108,6 +113,10 @@ class AskCog(commands.Cog, name="Answers"):
             starter = channel.starter_message  # cache only: no API call per thread message
             if starter is not None and me is not None and starter.author.id == me.id:
                 return True, question_of(starter)
+        if message.guild is None and channel.id in self._last_dm:
+            question, at = self._last_dm[channel.id]
+            if time.monotonic() - at <= DM_FOLLOW_UP_SECONDS:
+                return True, question
         return False, None
 
     async def question_in(self, message: discord.Message) -> AskRequest | None:
@@ -171,6 +180,14 @@ class AskCog(commands.Cog, name="Answers"):
         )
         if sent is not None:
             self.remember(sent.id, request.question)
+            if request.guild_id is None and reply.answer.kind == AnswerKind.ANSWER:
+                self._remember_dm(message.channel.id, request.question)
+
+    def _remember_dm(self, channel_id: int, question: str) -> None:
+        self._last_dm[channel_id] = (question, time.monotonic())
+        self._last_dm.move_to_end(channel_id)
+        while len(self._last_dm) > RECENT_ANSWERS:
+            self._last_dm.popitem(last=False)
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """A reply meant for the asker alone: in a server it deletes itself after a while
