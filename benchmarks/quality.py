@@ -178,7 +178,6 @@ def main() -> int:
     knowledge = load_knowledge(Path(tempfile.mkdtemp(prefix="mentor-quality-")))
     variants = {
         "product, composed answers": {},
-        "  without quoting a close runner-up": {"runner_up_margin": -1.0},
         "  without two-part answers": {"two_part": False},
     }
     for name, options in variants.items():

@@ -1,9 +1,9 @@
 """Which sections an answer quotes, and how they share the answer's length budget.
 
 A plan is decided from retrievals, then rendered: one section in the common case; two when
-the question asks two things that two sections answer, or when the runner-up is nearly as
-likely as the best (near-duplicate sections, where quoting both is more useful than a coin
-toss). Both cases are measured in `benchmarks/quality.py`.
+the question asks two things that two sections answer (measured in `benchmarks/quality.py`).
+Quoting a close runner-up as well was measured and dropped: it changed nothing on the report
+part or on dev once the ranker was fitted.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ from bot.services.mentor_text import select_passage
 from knowledge.chunking import Chunk
 from knowledge.retriever import Hit, Retrieval
 
-# Quote the runner-up too when its ranking score is within this of the best. Chosen on the
-# fit part of the learner set: answered right 0.924 → 0.928 there (0.928 → 0.935 on the
-# report part); wider margins start quoting unrelated sections.
-RUNNER_UP_MARGIN = 1.0
 SEPARATOR = "\n\n"
 
 
@@ -28,12 +24,10 @@ class AnswerPlan:
     cited: tuple[Hit, ...]  # named in the footer (the quoted ones, maybe one more)
 
 
-def plan_single(retrieval: Retrieval, *, margin: float = RUNNER_UP_MARGIN) -> AnswerPlan:
+def plan_single(retrieval: Retrieval) -> AnswerPlan:
     hits = retrieval.hits
     best = hits[0]
     runner_up = hits[1] if len(hits) > 1 else None
-    if runner_up is not None and best.score - runner_up.score < margin:
-        return AnswerPlan((best, runner_up), (best, runner_up))
     if runner_up is not None and runner_up.chunk.document == best.chunk.document:
         # A second section of the same page is often the rest of the answer: cite it.
         return AnswerPlan((best,), (best, runner_up))

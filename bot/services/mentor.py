@@ -12,13 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.services.answer_plan import (
-    RUNNER_UP_MARGIN,
-    AnswerPlan,
-    plan_parts,
-    plan_single,
-    render_body,
-)
+from bot.services.answer_plan import AnswerPlan, plan_parts, plan_single, render_body
 from bot.services.dialogue import changes_topic, question_parts, refers_back, resolve_phase
 from bot.services.formatting import phase_label
 from bot.services.mentor_text import (
@@ -120,14 +114,12 @@ class MentorService:
         guide: Guide,
         *,
         policy: ConfidencePolicy | None = None,
-        runner_up_margin: float = RUNNER_UP_MARGIN,
         two_part: bool = True,
     ) -> None:
-        """`runner_up_margin` and `two_part` exist for `benchmarks/quality.py`'s ablations."""
+        """`two_part` exists for `benchmarks/quality.py`'s ablation."""
         self._retriever = retriever
         self._guide = guide
         self._policy = policy or ConfidencePolicy()
-        self._runner_up_margin = runner_up_margin
         self._two_part = two_part
 
     @property
@@ -177,7 +169,7 @@ class MentorService:
                 f"roadmap guide. Closest sections: {closest}."
             )
             return Answer(question, text, False, sources, AnswerKind.NOT_COVERED)
-        plan = plan or plan_single(retrieval, margin=self._runner_up_margin)
+        plan = plan or plan_single(retrieval)
         return self._compose(question, query, plan, phase)
 
     def _search(self, query: str, phase: int | None, *, within_phase: bool = False) -> Retrieval:

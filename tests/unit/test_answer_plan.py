@@ -19,19 +19,14 @@ def retrieval(*scores, documents=None, probability=0.9):
     return Retrieval("q", "q", hits, 0.5, 1.0, probability, 0.5)
 
 
-def test_a_clear_winner_is_quoted_alone():
-    plan = plan_single(retrieval(5.0, 2.0, documents=["a", "b"]), margin=1.0)
+def test_the_best_section_is_quoted_alone():
+    plan = plan_single(retrieval(5.0, 4.9, documents=["a", "b"]))
     assert [h.chunk.id for h in plan.sections] == [0]
     assert [h.chunk.id for h in plan.cited] == [0]
 
 
-def test_a_close_runner_up_is_quoted_too():
-    plan = plan_single(retrieval(5.0, 4.5, documents=["a", "b"]), margin=1.0)
-    assert [h.chunk.id for h in plan.sections] == [0, 1]
-
-
 def test_a_runner_up_from_the_same_page_is_cited_not_quoted():
-    plan = plan_single(retrieval(5.0, 2.0, documents=["a", "a"]), margin=1.0)
+    plan = plan_single(retrieval(5.0, 2.0, documents=["a", "a"]))
     assert [h.chunk.id for h in plan.sections] == [0]
     assert [h.chunk.id for h in plan.cited] == [0, 1]
 
