@@ -34,7 +34,7 @@ class Storage:
     services: ProgressServices
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await dispose_engine(self.engine)  # no driver thread outlives the event loop
 
 
 def _safe_url(url: str) -> str:
