@@ -237,11 +237,11 @@ async def test_two_log_forms_open_at_once_both_submits_are_stored(running: Runni
 
 
 async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) -> None:
-    twin = running.twin
+    twin = running.twin  # members the other tests leave clear of the question cooldown
     bot_id = twin.info["botUserId"]
     asked = await twin.call(
         "sendMessage",
-        userId=twin.user("alice"),
+        userId=twin.user("dave"),
         channelId=twin.channel("general"),
         content=f"<@{bot_id}> How do I detect data drift with Evidently?",
     )
@@ -250,7 +250,7 @@ async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) 
     follow_up = "and which tool do I use for that?"
     alone = await twin.call(
         "sendMessage",
-        userId=twin.user("bob"),
+        userId=twin.user("admin"),
         channelId=twin.channel("general"),
         content=f"<@{bot_id}> {follow_up}",
     )
@@ -259,7 +259,7 @@ async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) 
     # The same words as a reply to the drift answer are read with the question it answers.
     follow = await twin.call(
         "sendMessage",
-        userId=twin.user("alice"),
+        userId=twin.user("dave"),
         channelId=twin.channel("general"),
         content=follow_up,
         replyTo=answer["id"],
