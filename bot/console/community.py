@@ -16,7 +16,7 @@ from bot.console.commands import bind_sync, guarded, split_args
 from bot.console.commands import dispatch as dispatch_in
 from bot.console.progress import LOCAL_GUILD_ID, LOCAL_USER_ID
 from bot.services.bundle import ProgressServices
-from bot.services.challenges import METRIC_UNITS, ChallengeStatus, progress_bar
+from bot.services.challenges import METRIC_UNITS, ChallengeStatus, fmt_progress, progress_bar
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.formatting import fmt_minutes, plural
 from bot.services.nudges import parse_hour, parse_weekday
@@ -110,8 +110,8 @@ def _status_text(status: ChallengeStatus, user_id: int) -> str:
     c = status.challenge
     unit = METRIC_UNITS[c.metric]
     lines = [
-        f"{c.name} (#{c.id}): goal {c.goal} {unit}, {c.starts_at:%Y-%m-%d %H:%M} to "
-        f"{c.ends_at:%Y-%m-%d %H:%M} UTC ({c.status})"
+        f"{c.name} (#{c.id}): goal {c.goal} {unit}, from {c.first_day} to {c.last_day} "
+        f"({c.timezone}; {c.status})"
     ]
     if status.you is not None:
         you = status.you
@@ -127,7 +127,8 @@ def _status_text(status: ChallengeStatus, user_id: int) -> str:
             lines.append(f"League phase {board.league} ({plural(board.participants, 'member')}):")
         for s in board.top:
             who = "you" if s.user_id == user_id else f"member {s.user_id}"
-            lines.append(f"  #{s.rank:<3} {who:<24} {s.progress}{' done' if s.completed else ''}")
+            shown = fmt_progress(c.metric, s.progress)
+            lines.append(f"  #{s.rank:<3} {who:<24} {shown}{' done' if s.completed else ''}")
         if board.you is not None and board.you.rank > len(board.top):
             lines.append(f"  ...\n  #{board.you.rank:<3} {'you':<24} {board.you.progress}")
     if not status.boards:
@@ -184,8 +185,8 @@ async def cmd_challenge(ctx: CommunityContext, args: str) -> str:
         )
         counts = "only after joining" if not c.count_before_join else "from the start date"
         return (
-            f"Created {c.name} (#{c.id}): {c.goal} {METRIC_UNITS[c.metric]} between "
-            f"{c.starts_at:%Y-%m-%d %H:%M} and {c.ends_at:%Y-%m-%d %H:%M} UTC; progress "
+            f"Created {c.name} (#{c.id}): {c.goal} {METRIC_UNITS[c.metric]} from "
+            f"{c.first_day} to {c.last_day} ({c.timezone}); progress "
             f"counts {counts}. Members join with `/challenge join`."
         )
     if action == "join":

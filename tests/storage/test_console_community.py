@@ -81,10 +81,13 @@ async def test_challenge_lifecycle(ctx, sessionmaker) -> None:
     )
     assert created.startswith("Created Sprint (#1)")
     assert "only after joining" in created
+    assert "from 2026-03-02 to 2026-03-08" in created  # the last day as entered
     assert "You joined Sprint" in await run(ctx, "/challenge join")
     assert "already joined" in await run(ctx, "/challenge join sprint")
     status = await run(ctx, "/challenge status")
     assert "You: [--------------------] 0m / 1h, #1" in status
+    assert "you                      0m" in status  # standings carry their unit
+    assert "to 2026-03-08" in status
     assert "You left Sprint" in await run(ctx, "/challenge leave")
     assert "not in Sprint" in await run(ctx, "/challenge leave")
     assert "Sprint is cancelled" in await run(ctx, "/challenge cancel 1")
