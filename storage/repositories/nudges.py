@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestDelivery, GuildSettings, Member, NudgeDelivery, StudyLog
+from storage.sharding import ALL, ShardScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,13 @@ class NudgeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def candidates(self, labels: Sequence[str]) -> list[NudgeCandidate]:
+    async def candidates(
+        self, labels: Sequence[str], scope: ShardScope = ALL
+    ) -> list[NudgeCandidate]:
         """Members with nudges on who have no delivery in the newest candidate week.
+
+        Only guilds in `scope` (this process's shards): the filter is part of the query,
+        so a process of N reads about 1/N of the members.
 
         `labels` are the ISO weeks any timezone can be in right now (at most two). The
         newest delivery among them comes from a correlated lookup on the unique
@@ -77,7 +83,7 @@ class NudgeRepository:
             )
             .select_from(Member)
             .outerjoin(GuildSettings, GuildSettings.guild_id == Member.guild_id)
-            .where(Member.nudge_enabled.is_(True))
+            .where(Member.nudge_enabled.is_(True), scope.where(Member.guild_id))
         )
         sub = stmt.subquery()
         outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
@@ -99,7 +105,9 @@ class NudgeRepository:
             )
         return out
 
-    async def digest_candidates(self, labels: Sequence[str]) -> list[DigestCandidate]:
+    async def digest_candidates(
+        self, labels: Sequence[str], scope: ShardScope = ALL
+    ) -> list[DigestCandidate]:
         """Guilds with a digest or nudge channel and no digest in the newest candidate week."""
         d = DigestDelivery
         g = GuildSettings
@@ -117,7 +125,7 @@ class NudgeRepository:
             channel,
             g.leaderboard_enabled,
             latest,
-        ).where(channel.is_not(None))
+        ).where(channel.is_not(None), scope.where(g.guild_id))
         return [
             DigestCandidate(int(a), tz, int(wd), int(hr), int(ch), bool(lb), last)
             for a, tz, wd, hr, ch, lb, last in (await self._session.execute(stmt)).all()
