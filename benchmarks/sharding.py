@@ -61,7 +61,7 @@ async def seed(conn, members: int, guilds: int, logs: int) -> None:
                 nudge_weekday, nudge_hour, nudge_channel_id, created_at, updated_at)
             SELECT {GUILD_SQL.format(i="s")}, 'UTC', true, s % 7, (s * 5) % 24,
                    900000000000000000 + s, :now, :now
-            FROM generate_series(0, :g - 1) s"""
+            FROM generate_series(CAST(0 AS bigint), :g - 1) s"""
         ),
         p,
     )
@@ -73,7 +73,7 @@ async def seed(conn, members: int, guilds: int, logs: int) -> None:
                 digest_opt_out, total_minutes, total_sessions, created_at, updated_at)
             SELECT {GUILD_SQL.format(i="s")}, 100000000000000000 + s, s % 5, 'UTC', true,
                    s % 7, (s * 5) % 24, 'dm', false, true, false, 0, 0, :now, :now
-            FROM generate_series(0, :m - 1) s"""
+            FROM generate_series(CAST(0 AS bigint), :m - 1) s"""
         ),
         p,
     )
@@ -108,7 +108,7 @@ async def seed(conn, members: int, guilds: int, logs: int) -> None:
             SELECT {GUILD_SQL.format(i="(s * 7919) % :m")},
                    100000000000000000 + (s * 7919) % :m, 10 + s % 110, 'topic', 1,
                    CAST(:now AS timestamptz) - make_interval(secs => (s * 37) % 5184000)
-            FROM generate_series(0, :l - 1) s"""
+            FROM generate_series(CAST(0 AS bigint), :l - 1) s"""
         ),
         p,
     )
