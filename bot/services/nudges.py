@@ -82,6 +82,23 @@ def parse_hour(value: int | str) -> int:
     return hour
 
 
+def slot_bound(now: datetime) -> int | None:
+    """The latest slot (`weekday * 24 + hour`, local) that can have passed anywhere at
+    `now`, or None when every slot may have (no filter).
+
+    A conservative filter the planning query applies in SQL, so members whose slot is
+    still ahead this week are not read every minute: local time is UTC-12..UTC+14, so a
+    slot later than UTC's week-hour + 14 (+2 for DST shifts and part-hour zones) has not
+    come anywhere. Early on Monday (UTC) some zones are still in last week, where every
+    slot may be due and unsent: no filter then, nor when the bound reaches Sunday night.
+    """
+    week_hour = now.astimezone(UTC).weekday() * 24 + now.astimezone(UTC).hour
+    if week_hour < 14:
+        return None
+    bound = week_hour + 16
+    return bound if bound < 7 * 24 - 1 else None
+
+
 def candidate_weeks(now: datetime) -> tuple[str, ...]:
     """The ISO weeks some timezone is in at `now` (one, or two around Monday 00:00)."""
     labels = {iso_week_of((now - _MAX_OFFSET).date()), iso_week_of((now + _MAX_OFFSET).date())}
@@ -181,7 +198,9 @@ class NudgeService(Service):
         only for guilds in `scope` (the shards this process holds)."""
         at = now or self._now()
         async with self._read() as session:
-            candidates = await NudgeRepository(session).candidates(candidate_weeks(at), scope)
+            candidates = await NudgeRepository(session).candidates(
+                candidate_weeks(at), scope, slot_bound(at)
+            )
         return plan(candidates, at, limit)
 
     async def preferences(self, guild_id: int, user_id: int) -> NudgePreferences:

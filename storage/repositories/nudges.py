@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestDelivery, GuildSettings, Member, NudgeDelivery, StudyLog
@@ -42,12 +42,15 @@ class NudgeRepository:
         self._session = session
 
     async def candidates(
-        self, labels: Sequence[str], scope: ShardScope = ALL
+        self, labels: Sequence[str], scope: ShardScope = ALL, slot_bound: int | None = None
     ) -> list[NudgeCandidate]:
         """Members with nudges on who have no delivery in the newest candidate week.
 
         Only guilds in `scope` (this process's shards): the filter is part of the query,
-        so a process of N reads about 1/N of the members.
+        so a process of N reads about 1/N of the members. With `slot_bound`, only members
+        whose effective slot (`weekday * 24 + hour`, their own or the guild default) is at
+        most that: the caller's conservative "cannot have passed yet" cut
+        (`bot.services.nudges.slot_bound`), so later slots are not read every minute.
 
         `labels` are the ISO weeks any timezone can be in right now (at most two). The
         newest delivery among them comes from a correlated lookup on the unique
@@ -85,6 +88,16 @@ class NudgeRepository:
             .outerjoin(GuildSettings, GuildSettings.guild_id == Member.guild_id)
             .where(Member.nudge_enabled.is_(True), scope.where(Member.guild_id))
         )
+        if slot_bound is not None:
+            slot = case(
+                (
+                    Member.nudge_custom.is_(True),
+                    Member.nudge_weekday * 24 + Member.nudge_hour,
+                ),
+                else_=func.coalesce(GuildSettings.nudge_weekday, 0) * 24
+                + func.coalesce(GuildSettings.nudge_hour, 18),
+            )
+            stmt = stmt.where(slot <= slot_bound)
         sub = stmt.subquery()
         outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
         out = []
