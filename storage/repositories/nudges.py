@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import String, and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestDelivery, GuildSettings, Member, NudgeDelivery, StudyLog
@@ -98,8 +98,26 @@ class NudgeRepository:
                 + func.coalesce(GuildSettings.nudge_hour, 18),
             )
             stmt = stmt.where(slot <= slot_bound)
-        sub = stmt.subquery()
-        outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
+        if len(set(labels)) == 1:
+            # One week everywhere (most of the week): "no delivery this week" is a plain
+            # NOT EXISTS, which PostgreSQL runs as one hash anti-join instead of a probe
+            # per member; `latest` is then NULL for every row returned.
+            served = (
+                select(d.id)
+                .where(
+                    d.guild_id == Member.guild_id,
+                    d.user_id == Member.user_id,
+                    d.iso_week == newest,
+                )
+                .exists()
+            )
+            stmt = stmt.with_only_columns(
+                *stmt.selected_columns[:-1], literal(None, String).label("latest")
+            ).where(~served)
+            outer = stmt
+        else:
+            sub = stmt.subquery()
+            outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
         out = []
         for row in (await self._session.execute(outer)).all():
             g, u, tz, custom, wd, hr, via, closed, gwd, ghr, channel, last = row
