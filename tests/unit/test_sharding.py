@@ -10,6 +10,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import asyncpg
 
+from bot.database import pool_options
 from bot.services.nudge_text import current_slot
 from bot.services.nudges import cached_zone, slot_bound
 from bot.settings import Settings
@@ -158,3 +159,17 @@ def test_slot_bound_never_hides_a_passed_slot() -> None:
                     elif weekday * 24 + hour > bound:
                         filtered += 1
     assert filtered > 0  # and it does cut something
+
+
+def test_pool_options_per_process(tmp_path, monkeypatch) -> None:
+    """Bounded pools on PostgreSQL (many processes share max_connections); none on SQLite."""
+    assert pool_options(_settings(tmp_path, monkeypatch)) == {}
+    pg = _settings(
+        tmp_path,
+        monkeypatch,
+        DATABASE_URL="postgresql+asyncpg://u:p@db/mentor",
+        MENTOR_DB_POOL_SIZE="3",
+        MENTOR_DB_MAX_OVERFLOW="2",
+    )
+    options = pool_options(pg)
+    assert (options["pool_size"], options["max_overflow"]) == (3, 2)
