@@ -89,3 +89,22 @@ async def open_storage(
             raise
     log.info("database ready: %s", _safe_url(url))
     return Storage(engine, build_progress_services(make_sessionmaker(engine), guide, clock))
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """Connection-pool settings for one bot process on PostgreSQL (none for SQLite).
+
+    Many processes share one server: each holds at most `pool_size + max_overflow`
+    connections, so `processes × (MENTOR_DB_POOL_SIZE + MENTOR_DB_MAX_OVERFLOW)` plus
+    migrations and admin sessions must stay below PostgreSQL's `max_connections` (100 by
+    default). Connections are recycled hourly so a failover or a PgBouncer restart does
+    not leave dead ones in the pool for long; waiting for a free one is bounded.
+    """
+    if make_url(settings.effective_database_url).get_backend_name() != "postgresql":
+        return {}
+    return {
+        "pool_size": settings.mentor_db_pool_size,
+        "max_overflow": settings.mentor_db_max_overflow,
+        "pool_timeout": 30,
+        "pool_recycle": 3600,
+    }

@@ -120,6 +120,9 @@ class Member(Base):
     nudge_custom: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # True: never named in the weekly digest's "most active learners" (0003).
     digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The delivery-problem notice this member was last shown (0004). In the database, not
+    # in one process's memory, so every shard process and a restart agree on it.
+    notice_told: Mapped[str | None] = mapped_column(String(500))
     # All-time totals, kept in step with study_logs by the service that writes logs (same
     # transaction), so the all-time leaderboard reads one row per member instead of
     # summing every log in the guild. `StudyLogRepository.recompute_totals` repairs them.
@@ -340,6 +343,17 @@ class ChallengeAnnouncement(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BotState(Base):
+    """Small facts shared by every bot process, by key (0004): e.g. the digest of the
+    application commands last synced, so only one process syncs and only on change."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GuildFaqOverride(Base):

@@ -4,8 +4,12 @@ Nothing happens at import. `run_bot(settings)` migrates the database, builds the
 creates the bot and runs it until cancelled. Inside `setup_hook` the bot loads one cog per
 feature, registers the persistent answer buttons, starts loading the answer engine in a
 worker thread (so the gateway heartbeat never stalls) and syncs application commands only
-when their definition changed (a hash of the payload is kept in the data directory;
-Discord rate-limits syncs and global ones take time to propagate).
+when their definition changed (a hash of the payload is kept in the database, table
+`bot_state`; Discord rate-limits syncs and global ones take time to propagate).
+
+The bot is an `AutoShardedBot`: `MENTOR_SHARD_COUNT` / `MENTOR_SHARD_IDS` pick the shards
+this process runs (default: all of discord.py's recommended count in one process). Only
+the process holding shard 0 syncs commands (they are per application, not per shard).
 
 The sync runs in the background and a failure does not stop the bot: on a Discord outage
 (5xx) or a network error it is logged and retried with exponential backoff, while the
@@ -18,7 +22,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +53,9 @@ from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
 from knowledge.content import Guide
+from storage.engine import transaction
+from storage.repositories.bot_state import BotStateRepository
+from storage.sharding import ShardScope
 
 log = logging.getLogger("mentor.discord")
 
@@ -84,7 +91,7 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-class MentorBot(commands.Bot):
+class MentorBot(commands.AutoShardedBot):
     def __init__(
         self,
         services: BotServices,
@@ -94,6 +101,8 @@ class MentorBot(commands.Bot):
         sync_commands: bool = True,
         sync_delays: tuple[float, float] | None = None,
         sleep: Sleep = asyncio.sleep,
+        shard_count: int | None = None,
+        shard_ids: Iterable[int] | None = None,
         **options: object,
     ) -> None:
         super().__init__(
@@ -101,6 +110,8 @@ class MentorBot(commands.Bot):
             help_command=None,
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=shard_count,
+            shard_ids=sorted(shard_ids) if shard_ids is not None else None,
             **options,  # type: ignore[arg-type]
         )
         self.services = services
@@ -121,14 +132,43 @@ class MentorBot(commands.Bot):
         self.add_dynamic_items(FeedbackButton, MilestoneButton)
         if not self.services.engine.ready:
             self.services.engine.start_loading()
-        if self.sync_commands:
+        if self.sync_commands and self.holds_shard_zero:
             self.command_sync = asyncio.create_task(
                 self.sync_commands_until_done(), name="mentor-command-sync"
             )
 
+    @property
+    def holds_shard_zero(self) -> bool:
+        """Application commands belong to the application, not a shard: one process syncs."""
+        return self.shard_ids is None or 0 in self.shard_ids
+
+    def shard_scope(self) -> ShardScope:
+        """The guilds whose scheduled work is this process's; meaningful once connected
+        (with no `MENTOR_SHARD_COUNT`, discord.py learns the count from Discord then)."""
+        return ShardScope.of(self.shard_count or 1, self.shard_ids)
+
+    def shard_status(self) -> dict[int, bool]:
+        """Whether each shard this process runs is connected (for the health check)."""
+        return {shard_id: not shard.is_closed() for shard_id, shard in self.shards.items()}
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        log.info("shard %d/%s connected", shard_id, self.shard_count)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        guilds = sum(1 for g in self.guilds if g.shard_id == shard_id)
+        log.info("shard %d/%s ready with %d guilds", shard_id, self.shard_count, guilds)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        log.warning("shard %d/%s disconnected; discord.py reconnects", shard_id, self.shard_count)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d/%s resumed", shard_id, self.shard_count)
+
     async def close(self) -> None:
         if self.command_sync is not None and not self.command_sync.done():
             self.command_sync.cancel()
+            # Wait for it: it may be inside a database read, which must not outlive the loop.
+            await asyncio.gather(self.command_sync, return_exceptions=True)
         await super().close()
 
     async def on_message(self, message: discord.Message) -> None:
@@ -168,7 +208,10 @@ class MentorBot(commands.Bot):
         except Exception:
             log.exception("delivery-problem check failed (%s)", describe(interaction))
             return
-        notices.mark_told(guild_id, user_id, problem)
+        try:
+            await notices.mark_told(self.services.progress.nudges, guild_id, user_id, problem)
+        except Exception:
+            log.exception("could not record the DM-closed notice (%s)", describe(interaction))
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -224,21 +267,23 @@ class MentorBot(commands.Bot):
             delay, attempt = min(delay * 2, longest), attempt + 1
 
     async def sync_commands_if_changed(self) -> bool:
-        """Sync application commands when their payload changed since the last sync."""
+        """Sync application commands when their payload changed since the last sync.
+
+        The digest of the last sync lives in the database (`bot_state`), shared by every
+        process and machine, so a new machine or a wiped data directory does not resync.
+        """
         guild = self._sync_scope()
-        scope = f"guild-{guild.id}" if guild else "global"
-        marker = self.data_dir / f"commands-{scope}.sha256"
+        key = f"commands:{f'guild-{guild.id}' if guild else 'global'}"
         digest = self.command_digest()
-        try:
-            if marker.read_text(encoding="utf-8").strip() == digest:
-                log.info("application commands unchanged (%s); not syncing", scope)
+        sessionmaker = self.services.progress.sessionmaker
+        async with transaction(sessionmaker, write=False) as session:
+            if await BotStateRepository(session).get(key) == digest:
+                log.info("application commands unchanged (%s); not syncing", key)
                 return False
-        except OSError:
-            pass
         synced = await self.tree.sync(guild=guild)
-        log.info("synced %d application commands (%s)", len(synced), scope)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(digest + "\n", encoding="utf-8")
+        log.info("synced %d application commands (%s)", len(synced), key)
+        async with transaction(sessionmaker, write=True) as session:
+            await BotStateRepository(session).put(key, digest, discord.utils.utcnow())
         return True
 
 
@@ -311,8 +356,25 @@ def dev_guild_id(settings: Settings) -> int | None:
 
 def create_bot(settings: Settings, services: BotServices, **options: object) -> MentorBot:
     return MentorBot(
-        services, data_dir=settings.mentor_data_dir, dev_guild_id=dev_guild_id(settings), **options
+        services,
+        data_dir=settings.mentor_data_dir,
+        dev_guild_id=dev_guild_id(settings),
+        shard_count=settings.mentor_shard_count,
+        shard_ids=settings.shard_ids,
+        **options,  # type: ignore[arg-type]
     )
+
+
+def check_shard_backend(settings: Settings, backend: str) -> None:
+    """Several shard processes need PostgreSQL: SQLite is one file on one machine, and
+    its single writer lock would serialise every process's scheduler and commands."""
+    if settings.shares_shards and backend == "sqlite":
+        raise BotStartupError(
+            f"MENTOR_SHARD_IDS={settings.mentor_shard_ids} of MENTOR_SHARD_COUNT="
+            f"{settings.mentor_shard_count} means several bot processes, which needs "
+            "PostgreSQL: set DATABASE_URL=postgresql+asyncpg://... (SQLite is for one "
+            "process holding every shard)."
+        )
 
 
 async def run_bot(settings: Settings) -> None:
@@ -322,7 +384,7 @@ async def run_bot(settings: Settings) -> None:
     for the progress commands, while the embedding model and index load in the background.
     """
     from bot.container import engine_loader
-    from bot.database import database_errors
+    from bot.database import database_errors, pool_options
     from knowledge.content import load_guide
     from storage.engine import make_engine, make_sessionmaker
     from storage.migrate import upgrade
@@ -331,8 +393,9 @@ async def run_bot(settings: Settings) -> None:
     if not token:
         raise ValueError("DISCORD_TOKEN is not set")
     with database_errors(settings.effective_database_url):
-        database = make_engine(settings.effective_database_url)
+        database = make_engine(settings.effective_database_url, **pool_options(settings))
     try:
+        check_shard_backend(settings, database.dialect.name)
         with database_errors(settings.effective_database_url):
             await upgrade(database)
         sessionmaker = make_sessionmaker(database)

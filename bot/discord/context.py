@@ -32,8 +32,8 @@ class BotServices:
     reload: Callable[[], Awaitable[str]] | None = None
     # guild_id -> ask channel id (None: none configured); filled lazily, updated by admins.
     ask_channels: dict[int, int | None] = field(default_factory=dict)
-    # Who was told about a refused DM; here, not in the progress services, so a guide
-    # reload does not forget it (see `MentorBot.on_app_command_completion`).
+    # Decides when to tell a member about a refused DM; what they were told is kept in
+    # the database (shared by every shard process; see `MentorBot.on_app_command_completion`).
     notices: ProblemNotices = field(default_factory=ProblemNotices)
 
 

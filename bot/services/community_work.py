@@ -17,6 +17,7 @@ from storage.models import GuildSettings
 from storage.repositories.challenges import ChallengeRepository, window_end
 from storage.repositories.deliveries import ANNOUNCEMENTS, DeliveryLedger
 from storage.repositories.nudges import NudgeRepository
+from storage.sharding import ALL, ShardScope
 
 DIGEST_TOP = 5
 ANNOUNCE_TOP = 5
@@ -59,9 +60,10 @@ def _due_kinds(starts: datetime, ends: datetime, closed_early: bool, now: dateti
 
 
 class CommunityWork(Service):
-    async def due_digests(self, now: datetime) -> list[DueDigest]:
+    async def due_digests(self, now: datetime, scope: ShardScope = ALL) -> list[DueDigest]:
         async with self._read() as session:
-            candidates = await NudgeRepository(session).digest_candidates(candidate_weeks(now))
+            repo = NudgeRepository(session)
+            candidates = await repo.digest_candidates(candidate_weeks(now), scope)
         due = []
         for c in candidates:
             label, instant = current_slot(now, c.weekday, c.hour, cached_zone(c.timezone))
@@ -107,7 +109,7 @@ class CommunityWork(Service):
         return "\n".join(lines)
 
     async def due_announcements(
-        self, now: datetime
+        self, now: datetime, scope: ShardScope = ALL
     ) -> tuple[list[DueAnnouncement], list[dict[str, object]]]:
         """(announcements to send, superseded ones to record as skipped).
 
@@ -115,7 +117,9 @@ class CommunityWork(Service):
         now" after the end would mislead) and the earlier ones are recorded as skipped.
         """
         async with self._read() as session:
-            rows = await ChallengeRepository(session).open_for_work(now, now - ROLE_GRACE * 30)
+            rows = await ChallengeRepository(session).open_for_work(
+                now, now - ROLE_GRACE * 30, scope
+            )
             t = ANNOUNCEMENTS
             ids = [r.id for r in rows]
             done = (
@@ -175,12 +179,13 @@ class CommunityWork(Service):
                 )
         return "\n".join(lines)
 
-    async def role_grants(self, now: datetime) -> list[RoleGrant]:
-        """Record newly completed participants and list the roles still to hand out."""
+    async def role_grants(self, now: datetime, scope: ShardScope = ALL) -> list[RoleGrant]:
+        """Record newly completed participants (in `scope`'s guilds) and list the roles
+        still to hand out."""
         grants: list[RoleGrant] = []
         async with self._write() as session:
             repo = ChallengeRepository(session)
-            for row in await repo.open_for_work(now, now - ROLE_GRACE):
+            for row in await repo.open_for_work(now, now - ROLE_GRACE, scope):
                 rows = await repo.standings(row, None)
                 reached = [r.user_id for r in rows if r.progress >= int(row.goal or 0)]
                 await repo.mark_completed(row.id, reached, now)

@@ -41,6 +41,7 @@ from storage.repositories import (
     StudyLogRepository,
 )
 from storage.repositories.nudges import NudgeCandidate, NudgeRepository
+from storage.sharding import ALL, ShardScope
 
 _MAX_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14 covers every IANA zone
 DM_CLOSED_NOTICE = (
@@ -79,6 +80,23 @@ def parse_hour(value: int | str) -> int:
             f"The hour must be from 0 to 23 (local time); got {hour}.", field="hour"
         )
     return hour
+
+
+def slot_bound(now: datetime) -> int | None:
+    """The latest slot (`weekday * 24 + hour`, local) that can have passed anywhere at
+    `now`, or None when every slot may have (no filter).
+
+    A conservative filter the planning query applies in SQL, so members whose slot is
+    still ahead this week are not read every minute: local time is UTC-12..UTC+14, so a
+    slot later than UTC's week-hour + 14 (+2 for DST shifts and part-hour zones) has not
+    come anywhere. Early on Monday (UTC) some zones are still in last week, where every
+    slot may be due and unsent: no filter then, nor when the bound reaches Sunday night.
+    """
+    week_hour = now.astimezone(UTC).weekday() * 24 + now.astimezone(UTC).hour
+    if week_hour < 14:
+        return None
+    bound = week_hour + 16
+    return bound if bound < 7 * 24 - 1 else None
 
 
 def candidate_weeks(now: datetime) -> tuple[str, ...]:
@@ -147,43 +165,53 @@ class ProblemNotices:
 
     A refused DM marks the member `dm_closed` and stays that way until they pick a route
     again (`NudgeService.set_preferences` clears it), so "is there a problem" alone would
-    repeat the notice after every command. This remembers who was told which text, and
-    forgets as soon as the service reports no problem for them, so a later refusal is
-    told again. In memory on purpose: the worst a restart does is tell each affected
-    member once more, which does not justify a schema change. The owner keeps one
-    instance across guide reloads (which rebuild the `NudgeService`).
+    repeat the notice after every command. What the member was last told is kept on their
+    row (`members.notice_told`), not in memory: with several shard processes a member's
+    commands all reach one process today, but a reshard or a restart moves them, and the
+    notice must still be shown once. It is forgotten as soon as the service reports no
+    problem, so a later refusal is told again. Stateless: it works through the
+    `NudgeService` it is handed, so guide reloads (which rebuild it) change nothing.
     """
-
-    def __init__(self) -> None:
-        self._told: dict[tuple[int, int], str] = {}
 
     async def due(self, nudges: NudgeService, guild_id: int, user_id: int) -> str | None:
         """The notice to show now, or None (no problem, or already told about this one)."""
-        key = (guild_id, user_id)
-        problem = await nudges.delivery_problem(guild_id, user_id)
+        problem, told = await nudges.problem_and_told(guild_id, user_id)
         if problem is None:
-            self._told.pop(key, None)
+            if told is not None:
+                await nudges.set_notice_told(guild_id, user_id, None)
             return None
-        return None if self._told.get(key) == problem else problem
+        return None if told == problem else problem
 
-    def mark_told(self, guild_id: int, user_id: int, problem: str | None) -> None:
+    async def mark_told(
+        self, nudges: NudgeService, guild_id: int, user_id: int, problem: str | None
+    ) -> None:
         """Record that the member has seen `problem` (call only once it was delivered)."""
         if problem is not None:
-            self._told[(guild_id, user_id)] = problem
+            await nudges.set_notice_told(guild_id, user_id, problem)
 
 
 class NudgeService(Service):
-    async def due(self, now: datetime | None = None, limit: int | None = None) -> list[DueNudge]:
-        """Nudges due at `now` (default: the clock) and not yet claimed, oldest first."""
+    async def due(
+        self, now: datetime | None = None, limit: int | None = None, scope: ShardScope = ALL
+    ) -> list[DueNudge]:
+        """Nudges due at `now` (default: the clock) and not yet claimed, oldest first;
+        only for guilds in `scope` (the shards this process holds)."""
         at = now or self._now()
         async with self._read() as session:
-            candidates = await NudgeRepository(session).candidates(candidate_weeks(at))
+            candidates = await NudgeRepository(session).candidates(
+                candidate_weeks(at), scope, slot_bound(at)
+            )
         return plan(candidates, at, limit)
 
     async def preferences(self, guild_id: int, user_id: int) -> NudgePreferences:
         check_ids(guild_id, user_id)
         async with self._read() as session:
             return await self._preferences(session, guild_id, user_id)
+
+    async def enabled_in(self, session: AsyncSession, guild_id: int, user_id: int) -> bool:
+        """Whether the member still wants nudges, read inside the caller's transaction
+        (the scheduler checks it while holding the claim it may retry)."""
+        return (await self._preferences(session, guild_id, user_id)).enabled
 
     async def _preferences(
         self, session: AsyncSession, guild_id: int, user_id: int
@@ -274,6 +302,25 @@ class NudgeService(Service):
         if prefs.enabled and prefs.dm_closed and prefs.via == "dm":
             return DM_CLOSED_NOTICE
         return None
+
+    async def problem_and_told(self, guild_id: int, user_id: int) -> tuple[str | None, str | None]:
+        """(the delivery problem now, the notice the member was last shown), one read."""
+        check_ids(guild_id, user_id)
+        async with self._read() as session:
+            prefs = await self._preferences(session, guild_id, user_id)
+            member = await MemberRepository(session).get(guild_id, user_id)
+        closed = prefs.enabled and prefs.dm_closed and prefs.via == "dm"
+        problem = DM_CLOSED_NOTICE if closed else None
+        return problem, member.notice_told if member is not None else None
+
+    async def set_notice_told(self, guild_id: int, user_id: int, notice: str | None) -> None:
+        """Remember (or forget, with None) the notice shown; a no-op for unknown members."""
+        check_ids(guild_id, user_id)
+        async with self._write() as session:
+            if await MemberRepository(session).get(guild_id, user_id) is not None:
+                await MemberRepository(session).update(
+                    guild_id, user_id, self._now(), notice_told=notice
+                )
 
     async def preview(
         self, guild_id: int, user_id: int, *, front_end: FrontEnd = "console"

@@ -6,6 +6,11 @@ picked up on the next call. Order of work per call: re-examine stale or retry-du
 then new nudges (oldest slot first, at most what pacing lets through in one call), digests,
 challenge announcements, completion roles. The claim -> intent -> send -> mark protocol
 and its at-most-once window are documented in `bot.services.delivery`.
+
+With several bot processes, each scheduler is given the `ShardScope` its process holds
+and plans only those guilds' work (the filter is in the SQL). Ownership is an
+optimisation, not the guard: the claim keys still make a delivery happen at most once
+when two processes disagree about a guild (reshard, a shard range given twice).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from knowledge.content import Guide
 from storage.models import GuildSettings
 from storage.repositories.deliveries import ANNOUNCEMENTS, DIGESTS, NUDGES, DeliveryLedger
 from storage.repositories.nudges import NudgeRepository
+from storage.sharding import ALL, ShardScope
 
 log = logging.getLogger(__name__)
 UNKNOWN_OUTCOME = "outcome unknown: interrupted while sending; not resent (at-most-once)"
@@ -79,6 +85,7 @@ class CommunityScheduler(Service):
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         on_step: StepHook | None = None,
+        scope: ShardScope = ALL,
     ) -> None:
         super().__init__(sessionmaker, guide, clock)
         self._sender = sender
@@ -92,6 +99,7 @@ class CommunityScheduler(Service):
         self._nudges = NudgeService(sessionmaker, guide, clock)
         self._work = CommunityWork(sessionmaker, guide, clock)
         self._on_step = on_step
+        self.scope = scope
 
     async def _step(self, name: str, key: tuple[Any, ...]) -> None:
         if self._on_step is not None:
@@ -121,7 +129,7 @@ class CommunityScheduler(Service):
             return await DeliveryLedger(session, table).claim(rows, now)
 
     async def _new_nudges(self, now: datetime, report: WorkReport, budget: int) -> int:
-        due = await self._nudges.due(now, budget)
+        due = await self._nudges.due(now, budget, self.scope)
         rows = [
             {"guild_id": d.guild_id, "user_id": d.user_id, "iso_week": d.iso_week, "via": d.target}
             for d in due
@@ -139,7 +147,7 @@ class CommunityScheduler(Service):
         return count
 
     async def _new_digests(self, now: datetime, report: WorkReport, budget: int) -> int:
-        due = (await self._work.due_digests(now))[:budget]
+        due = (await self._work.due_digests(now, self.scope))[:budget]
         rows = [
             {"guild_id": d.guild_id, "iso_week": d.iso_week, "channel_id": d.channel_id}
             for d in due
@@ -154,7 +162,7 @@ class CommunityScheduler(Service):
         return len(claimed)
 
     async def _new_announcements(self, now: datetime, report: WorkReport, budget: int) -> None:
-        due, superseded = await self._work.due_announcements(now)
+        due, superseded = await self._work.due_announcements(now, self.scope)
         due = due[:budget]
         async with self._write() as session:
             ledger = DeliveryLedger(session, ANNOUNCEMENTS)
@@ -182,43 +190,36 @@ class CommunityScheduler(Service):
     # -- re-examination -------------------------------------------------------------------
 
     async def _pending(self, table: Table, now: datetime, report: WorkReport, budget: int) -> int:
+        """Settle or take over stale claims and due retries, one locked batch at a time.
+
+        The batch is read and settled in one write transaction with `FOR UPDATE SKIP
+        LOCKED` (PostgreSQL), so a second scheduler on the same guilds takes other rows
+        instead of waiting; the optimistic `reclaim` stays as the guard.
+        """
         if budget <= 0:
             return 0
-        async with self._read() as session:
-            rows = await DeliveryLedger(session, table).pending(
-                now, now - self._stale_after, budget
-            )
-        handled = 0
-        for row in rows:
-            if row.sending:
-                log.warning("%s %s: %s", table.name, row.key, UNKNOWN_OUTCOME)
-                async with self._write() as session:
-                    await DeliveryLedger(session, table).finish(
-                        row.id, "skipped", now, UNKNOWN_OUTCOME
-                    )
-                report.skipped += 1
-                continue
-            if row.attempts >= self._pacing.max_attempts:
-                async with self._write() as session:
-                    await DeliveryLedger(session, table).finish(
-                        row.id, "failed", now, f"gave up after {row.attempts} attempts"
-                    )
-                report.failed += 1
-                continue
-            if table is NUDGES and not (await self._nudges.preferences(*row.key[:2])).enabled:
-                async with self._write() as session:
-                    await DeliveryLedger(session, table).finish(
-                        row.id, "skipped", now, "nudges turned off before the retry"
-                    )
-                report.skipped += 1
-                continue
-            async with self._write() as session:
-                won = await DeliveryLedger(session, table).reclaim(row.id, row.claimed_at, now)
-            if not won:
-                continue
+        retake: list[Any] = []
+        async with self._write() as session:
+            ledger = DeliveryLedger(session, table)
+            rows = await ledger.pending(now, now - self._stale_after, budget, self.scope, lock=True)
+            for row in rows:
+                if row.sending:
+                    log.warning("%s %s: %s", table.name, row.key, UNKNOWN_OUTCOME)
+                    await ledger.finish(row.id, "skipped", now, UNKNOWN_OUTCOME)
+                    report.skipped += 1
+                elif row.attempts >= self._pacing.max_attempts:
+                    reason = f"gave up after {row.attempts} attempts"
+                    await ledger.finish(row.id, "failed", now, reason)
+                    report.failed += 1
+                elif table is NUDGES and not await self._nudges.enabled_in(session, *row.key[:2]):
+                    reason = "nudges turned off before the retry"
+                    await ledger.finish(row.id, "skipped", now, reason)
+                    report.skipped += 1
+                elif await ledger.reclaim(row.id, row.claimed_at, now):
+                    retake.append(row)
+        for row in retake:
             await self._build_and_deliver(table, row.id, row.key, now, row.attempts, report)
-            handled += 1
-        return handled
+        return len(retake)
 
     async def _build_and_deliver(
         self,
@@ -358,7 +359,7 @@ class CommunityScheduler(Service):
                 report.retry_later += 1
 
     async def _roles(self, now: datetime, report: WorkReport) -> None:
-        for grant in await self._work.role_grants(now):
+        for grant in await self._work.role_grants(now, self.scope):
             outcome = await self._sender.grant_role(grant.guild_id, grant.user_id, grant.role_id)
             if outcome.kind == "sent":
                 await self._work.record_role(grant, "granted")

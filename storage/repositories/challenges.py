@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Challenge, ChallengeParticipant, MilestoneStatus, StudyLog
+from storage.sharding import ALL, ShardScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +124,14 @@ class ChallengeRepository:
         )
         return list(result.scalars())
 
-    async def open_for_work(self, now: datetime, since: datetime) -> list[Challenge]:
-        """Every challenge (all guilds) that started and closed after `since`, not cancelled."""
+    async def open_for_work(
+        self, now: datetime, since: datetime, scope: ShardScope = ALL
+    ) -> list[Challenge]:
+        """Challenges in `scope`'s guilds that started and closed after `since`, not cancelled."""
         result = await self._session.execute(
             select(Challenge)
             .where(
+                scope.where(Challenge.guild_id),
                 Challenge.status != "cancelled",
                 Challenge.starts_at <= now,
                 or_(Challenge.ends_at > since, Challenge.closed_at > since),

@@ -26,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChallengeAnnouncement, DigestDelivery, NudgeDelivery
 from storage.repositories._dialect import insert_for
+from storage.sharding import ALL, ShardScope
 
 NUDGES: Table = NudgeDelivery.__table__  # type: ignore[assignment]
 DIGESTS: Table = DigestDelivery.__table__  # type: ignore[assignment]
 ANNOUNCEMENTS: Table = ChallengeAnnouncement.__table__  # type: ignore[assignment]
 
+CLAIM_CHUNK = 1_000  # rows per INSERT
 _KEYS: dict[str, tuple[str, ...]] = {
     NUDGES.name: ("guild_id", "user_id", "iso_week"),
     DIGESTS.name: ("guild_id", "iso_week"),
@@ -75,14 +77,18 @@ class DeliveryLedger:
             return {}
         values = [{**r, "status": "claimed", "claimed_at": now, "attempts": 0} for r in rows]
         cols = [self._table.c[k] for k in self._keys]
-        stmt = (
-            insert_for(self._session, self._table)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=list(self._keys))
-            .returning(self._table.c.id, *cols)
-        )
-        result = await self._session.execute(stmt)
-        return {tuple(r[1:]): int(r[0]) for r in result.all()}
+        claimed: dict[tuple[Any, ...], int] = {}
+        # Chunked: asyncpg allows at most 32,767 bind parameters in one statement.
+        for start in range(0, len(values), CLAIM_CHUNK):
+            stmt = (
+                insert_for(self._session, self._table)
+                .values(values[start : start + CLAIM_CHUNK])
+                .on_conflict_do_nothing(index_elements=list(self._keys))
+                .returning(self._table.c.id, *cols)
+            )
+            result = await self._session.execute(stmt)
+            claimed.update({tuple(r[1:]): int(r[0]) for r in result.all()})
+        return claimed
 
     async def skip(self, rows: Sequence[Mapping[str, Any]], now: datetime, reason: str) -> None:
         """Record deliveries that will deliberately never be sent (e.g. superseded)."""
@@ -98,8 +104,23 @@ class DeliveryLedger:
             .on_conflict_do_nothing(index_elements=list(self._keys))
         )
 
-    async def pending(self, now: datetime, stale_before: datetime, limit: int) -> list[PendingRow]:
-        """Claimed rows to re-examine: stale claims, stale sends, and retries now due."""
+    async def pending(
+        self,
+        now: datetime,
+        stale_before: datetime,
+        limit: int,
+        scope: ShardScope = ALL,
+        *,
+        lock: bool = False,
+    ) -> list[PendingRow]:
+        """Claimed rows to re-examine: stale claims, stale sends, and retries now due.
+
+        Only rows of `scope`'s guilds. `lock=True` (inside a write transaction) takes the
+        rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL: a second scheduler looking at the
+        same rows (two processes given one shard range by mistake, or during a reshard)
+        skips the ones this transaction holds instead of waiting for it. SQLite has no
+        row locks and ignores the clause; its write transaction already excludes others.
+        """
         t = self._table
         claimed = t.c.status == "claimed"
         idle = t.c.sending_at.is_(None)
@@ -111,10 +132,12 @@ class DeliveryLedger:
         cols = [t.c[k] for k in self._keys]
         stmt = (
             select(t.c.id, t.c.claimed_at, t.c.sending_at, t.c.attempts, *cols)
-            .where(claimed, due)
+            .where(claimed, due, scope.where(t.c.guild_id))
             .order_by(t.c.claimed_at, t.c.id)
             .limit(limit)
         )
+        if lock:
+            stmt = stmt.with_for_update(skip_locked=True)
         return [
             PendingRow(int(r[0]), tuple(r[4:]), r[1], r[2] is not None, int(r[3]))
             for r in (await self._session.execute(stmt)).all()

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestDelivery, GuildSettings, Member, NudgeDelivery, StudyLog
+from storage.sharding import ALL, ShardScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,16 @@ class NudgeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def candidates(self, labels: Sequence[str]) -> list[NudgeCandidate]:
+    async def candidates(
+        self, labels: Sequence[str], scope: ShardScope = ALL, slot_bound: int | None = None
+    ) -> list[NudgeCandidate]:
         """Members with nudges on who have no delivery in the newest candidate week.
+
+        Only guilds in `scope` (this process's shards): the filter is part of the query,
+        so a process of N reads about 1/N of the members. With `slot_bound`, only members
+        whose effective slot (`weekday * 24 + hour`, their own or the guild default) is at
+        most that: the caller's conservative "cannot have passed yet" cut
+        (`bot.services.nudges.slot_bound`), so later slots are not read every minute.
 
         `labels` are the ISO weeks any timezone can be in right now (at most two). The
         newest delivery among them comes from a correlated lookup on the unique
@@ -77,10 +86,38 @@ class NudgeRepository:
             )
             .select_from(Member)
             .outerjoin(GuildSettings, GuildSettings.guild_id == Member.guild_id)
-            .where(Member.nudge_enabled.is_(True))
+            .where(Member.nudge_enabled.is_(True), scope.where(Member.guild_id))
         )
-        sub = stmt.subquery()
-        outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
+        if slot_bound is not None:
+            slot = case(
+                (
+                    Member.nudge_custom.is_(True),
+                    Member.nudge_weekday * 24 + Member.nudge_hour,
+                ),
+                else_=func.coalesce(GuildSettings.nudge_weekday, 0) * 24
+                + func.coalesce(GuildSettings.nudge_hour, 18),
+            )
+            stmt = stmt.where(slot <= slot_bound)
+        if len(set(labels)) == 1:
+            # One week everywhere (most of the week): "no delivery this week" is a plain
+            # NOT EXISTS, which PostgreSQL runs as one hash anti-join instead of a probe
+            # per member; `latest` is then NULL for every row returned.
+            served = (
+                select(d.id)
+                .where(
+                    d.guild_id == Member.guild_id,
+                    d.user_id == Member.user_id,
+                    d.iso_week == newest,
+                )
+                .exists()
+            )
+            stmt = stmt.with_only_columns(
+                *stmt.selected_columns[:-1], literal(None, String).label("latest")
+            ).where(~served)
+            outer = stmt
+        else:
+            sub = stmt.subquery()
+            outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
         out = []
         for row in (await self._session.execute(outer)).all():
             g, u, tz, custom, wd, hr, via, closed, gwd, ghr, channel, last = row
@@ -99,7 +136,9 @@ class NudgeRepository:
             )
         return out
 
-    async def digest_candidates(self, labels: Sequence[str]) -> list[DigestCandidate]:
+    async def digest_candidates(
+        self, labels: Sequence[str], scope: ShardScope = ALL
+    ) -> list[DigestCandidate]:
         """Guilds with a digest or nudge channel and no digest in the newest candidate week."""
         d = DigestDelivery
         g = GuildSettings
@@ -117,7 +156,7 @@ class NudgeRepository:
             channel,
             g.leaderboard_enabled,
             latest,
-        ).where(channel.is_not(None))
+        ).where(channel.is_not(None), scope.where(g.guild_id))
         return [
             DigestCandidate(int(a), tz, int(wd), int(hr), int(ch), bool(lb), last)
             for a, tz, wd, hr, ch, lb, last in (await self._session.execute(stmt)).all()

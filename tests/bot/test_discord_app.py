@@ -13,12 +13,20 @@ import discord
 import pytest
 from pydantic import ValidationError
 
-from bot.discord.app import MentorBot, build_bot_services, create_bot, dev_guild_id
+from bot.discord.app import (
+    BotStartupError,
+    MentorBot,
+    build_bot_services,
+    check_shard_backend,
+    create_bot,
+    dev_guild_id,
+)
 from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from bot.settings import Settings
-from storage.engine import make_sessionmaker
+from storage.engine import make_sessionmaker, transaction
+from storage.repositories.bot_state import BotStateRepository
 
 EXPECTED_COMMANDS = {
     "admin",
@@ -39,6 +47,12 @@ EXPECTED_COMMANDS = {
     "streak",
     "undo",
 }
+
+
+async def synced_digest(services: BotServices, scope: str = "global") -> str | None:
+    """The "already synced" marker, kept in the database (shared by every process)."""
+    async with transaction(services.progress.sessionmaker, write=False) as session:
+        return await BotStateRepository(session).get(f"commands:{scope}")
 
 
 def test_bot_defaults_never_ping_and_read_message_content(
@@ -116,7 +130,7 @@ async def test_commands_sync_only_when_changed(services: BotServices, tmp_path: 
             assert await bot.sync_commands_if_changed() is True
             assert await bot.sync_commands_if_changed() is False
             sync.assert_awaited_once_with(guild=None)
-            assert (tmp_path / "commands-global.sha256").exists()
+            assert await synced_digest(services) == bot.command_digest()
             bot.tree.remove_command("streak")
             assert await bot.sync_commands_if_changed() is True
             assert sync.await_count == 2
@@ -135,7 +149,7 @@ async def test_dev_guild_sync_copies_commands_to_that_guild(
             assert call.kwargs["guild"].id == 77
         guild_commands = bot.tree.get_commands(guild=discord.Object(77))
         assert {c.name for c in guild_commands} == EXPECTED_COMMANDS
-    assert (tmp_path / "commands-guild-77.sha256").exists()
+    assert await synced_digest(services, "guild-77") is not None
 
 
 def http_error(status: int, cls: type[discord.HTTPException] = discord.HTTPException) -> Exception:
@@ -178,12 +192,12 @@ async def test_sync_failure_at_start_up_is_retried_with_backoff_until_it_works(
                 await asyncio.sleep(0)
             assert not bot.command_sync.done()
             assert "Answers" in bot.cogs  # the bot is set up and serving
-            assert not (tmp_path / "commands-global.sha256").exists()
+            assert await synced_digest(services) is None
             release.set()
             assert await asyncio.wait_for(bot.command_sync, timeout=5) is True
         assert sync.await_count == 4
     assert delays == [5.0, 10.0, 12.0]
-    assert (tmp_path / "commands-global.sha256").exists()
+    assert await synced_digest(services) is not None
     assert caplog.text.count("application command sync failed") == 3
     assert "503" in caplog.text
 
@@ -219,3 +233,75 @@ async def test_closing_the_bot_stops_a_pending_sync_retry(
             assert task is not None
             await asyncio.sleep(0.05)
     assert task.cancelled()
+
+
+async def test_another_machine_sharing_the_database_does_not_sync_again(
+    services: BotServices, tmp_path: Path
+) -> None:
+    """The marker lives in the database, so a second machine (own data dir) agrees."""
+    for data_dir, expected in ((tmp_path / "one", True), (tmp_path / "two", False)):
+        bot = MentorBot(services, data_dir=data_dir, sync_commands=False)
+        async with bot:
+            await bot.setup_hook()
+            bot._connection.application_id = 42
+            with patch.object(bot.tree, "sync", new=AsyncMock(return_value=[])):
+                assert await bot.sync_commands_if_changed() is expected
+
+
+@pytest.mark.parametrize(("ids", "syncs"), [(None, True), ({0, 1}, True), ({2, 3}, False)])
+async def test_only_the_process_holding_shard_zero_syncs_commands(
+    services: BotServices, tmp_path: Path, ids: set[int] | None, syncs: bool
+) -> None:
+    bot = MentorBot(services, data_dir=tmp_path, shard_count=4, shard_ids=ids)
+    async with bot:
+        bot._connection.application_id = 42
+        with patch.object(bot.tree, "sync", new=AsyncMock(return_value=[])):
+            await bot.setup_hook()
+            assert (bot.command_sync is not None) is syncs
+            if bot.command_sync is not None:
+                await asyncio.wait_for(bot.command_sync, timeout=5)
+    assert bot.shard_scope().ids == (ids if ids is not None else {0, 1, 2, 3})
+    assert bot.shard_scope().count == 4
+
+
+def test_create_bot_takes_the_shards_from_settings(
+    services: BotServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MENTOR_SHARD_COUNT", "6")
+    monkeypatch.setenv("MENTOR_SHARD_IDS", "3-5")
+    bot = create_bot(Settings(_env_file=None, mentor_data_dir=tmp_path), services)  # type: ignore[call-arg]
+    assert isinstance(bot, discord.AutoShardedClient)
+    assert (bot.shard_count, sorted(bot.shard_ids or [])) == (6, [3, 4, 5])
+    assert not bot.holds_shard_zero
+    monkeypatch.delenv("MENTOR_SHARD_COUNT")
+    monkeypatch.delenv("MENTOR_SHARD_IDS")
+    default = create_bot(Settings(_env_file=None, mentor_data_dir=tmp_path), services)  # type: ignore[call-arg]
+    assert (default.shard_count, default.shard_ids) == (None, None)  # discord.py recommends
+
+
+def _shards(tmp_path: Path, count: int, ids: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, mentor_data_dir=tmp_path, mentor_shard_count=count, mentor_shard_ids=ids
+    )
+
+
+def test_several_shard_processes_on_sqlite_are_refused(tmp_path: Path) -> None:
+    split = _shards(tmp_path, 2, "1")
+    with pytest.raises(BotStartupError, match="needs PostgreSQL"):
+        check_shard_backend(split, "sqlite")
+    check_shard_backend(split, "postgresql")
+    whole = _shards(tmp_path, 2, "0-1")
+    check_shard_backend(whole, "sqlite")  # one process holding every shard: fine
+
+
+async def test_shard_connects_and_disconnects_are_logged(
+    services: BotServices, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = MentorBot(services, data_dir=tmp_path, shard_count=4, shard_ids={2, 3})
+    with caplog.at_level(logging.INFO, "mentor.discord"):
+        await bot.on_shard_connect(2)
+        await bot.on_shard_disconnect(3)
+        await bot.on_shard_resumed(3)
+    assert "shard 2/4 connected" in caplog.text
+    assert "shard 3/4 disconnected" in caplog.text
+    assert "shard 3/4 resumed" in caplog.text

@@ -18,6 +18,11 @@ does, only where its HTTP and WebSocket traffic goes and how the twin's replies 
 6. The twin reads every request body as JSON and so rejects multipart uploads (file
    attachments such as the /progress chart). Multipart requests are sent as their JSON
    part only, and the dropped files are recorded in `UPLOADS` for the tests to inspect.
+7. The twin's READY has no `shard` field, which discord.py's `AutoShardedBot` reads (the
+   bot is sharded). The twin serves one shard only (`GET /gateway/bot` says `shards: 1`;
+   it ignores IDENTIFY's `shard` and sends every guild and event to every connection), so
+   READY is completed with `[0, 1]`. For the same reason no e2e run uses two shard
+   processes: the twin cannot route guilds to shards (see README, "Sharding").
 
 Modals need no shim: the twin stores a type-9 callback's form like any other response,
 and its `simulateModalSubmit` (exposed by twin.mjs as `submitModal`) sends a real
@@ -38,7 +43,7 @@ from unittest.mock import patch
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route
-from discord.state import ConnectionState
+from discord.state import AutoShardedConnectionState, ConnectionState
 from discord.webhook.async_ import AsyncWebhookAdapter
 
 _MENTION = re.compile(r"<@!?(\d+)>")
@@ -117,6 +122,14 @@ def _string_permissions(original: Any) -> Any:
     return bulk_upsert
 
 
+def _single_shard_ready(original: Any) -> Any:
+    def parse_ready(self: AutoShardedConnectionState, data: dict[str, Any]) -> None:
+        data.setdefault("shard", [0, 1])
+        original(self, data)
+
+    return parse_ready
+
+
 @contextmanager
 def twin_shims(rest_url: str, gateway_url: str) -> Iterator[None]:
     """Apply every shim for the duration of the block (the e2e fixture's lifetime)."""
@@ -124,6 +137,11 @@ def twin_shims(rest_url: str, gateway_url: str) -> Iterator[None]:
         patch.object(Route, "BASE", rest_url.rstrip("/") + "/v10"),
         patch.object(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(gateway_url)),
         patch.object(HTTPClient, "application_info", _application_info),
+        patch.object(
+            AutoShardedConnectionState,
+            "parse_ready",
+            _single_shard_ready(AutoShardedConnectionState.parse_ready),
+        ),
         patch.object(
             ConnectionState,
             "parse_message_create",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,17 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
         discord_token=twin.info["botToken"],
         mentor_guide_dir=guide_dir,
     )
-    marker = settings.mentor_data_dir / "commands-global.sha256"
+    database = settings.mentor_data_dir / "mentor.sqlite3"
+
+    def synced() -> bool:
+        """The "already synced" marker, kept in the database (table bot_state)."""
+        try:
+            with closing(sqlite3.connect(database)) as db:
+                row = db.execute("SELECT 1 FROM bot_state WHERE key = 'commands:global'")
+                return row.fetchone() is not None
+        except sqlite3.Error:
+            return False  # not migrated yet
+
     monkeypatch.setattr(bot.discord.app, "SYNC_FIRST_DELAY", 0.2)
     outage = await twin.call(
         "injectFault",
@@ -63,7 +75,7 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
     ):
         task = asyncio.create_task(run_bot(settings))
         for _ in range(300):
-            if marker.exists() and loads:
+            if synced() and loads:
                 break
             await asyncio.sleep(0.05)
         assert not task.done(), task.exception() if task.done() else None
@@ -72,7 +84,7 @@ async def test_run_bot_migrates_syncs_and_shuts_down(
             await task
     assert (await twin.call("faultHits", index=outage["index"]))["hits"] == 2
     assert caplog.text.count("application command sync failed") == 2
-    assert marker.exists()  # commands synced globally (no dev guild configured)
+    assert synced()  # commands synced globally (no dev guild configured)
     assert loads == [settings.index_dir]  # the engine loaded once, in the background
     assert await current_revision(settings.effective_database_url) == head_revision()
 

@@ -20,6 +20,7 @@ from bot.discord.sender import DiscordSender
 from bot.services.bundle import ProgressServices
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.scheduler import CommunityScheduler
+from storage.sharding import ALL, ShardScope
 
 log = logging.getLogger("mentor.discord.community")
 
@@ -48,7 +49,15 @@ class CommunityCog(commands.Cog, name="Community"):
             DiscordSender(self.bot),
             progress.clock,
             pacing=self.services.pacing,
+            scope=self._scope(),
         )
+
+    def _scope(self) -> ShardScope:
+        """The guilds this process plans work for: those on the shards it holds. Before
+        the bot has connected the count may be unknown; the loop does not run until then
+        (`_wait_ready`), and the scope is set again at that point."""
+        shard_scope = getattr(self.bot, "shard_scope", None)
+        return shard_scope() if callable(shard_scope) else ALL
 
     @property
     def community(self) -> ProgressServices:
@@ -77,7 +86,11 @@ class CommunityCog(commands.Cog, name="Community"):
 
     @due_work.before_loop
     async def _wait_ready(self) -> None:
+        """Start only once connected: only then is the shard count known (discord.py asks
+        Discord for it when MENTOR_SHARD_COUNT is unset), and with it which guilds are ours."""
         await self.bot.wait_until_ready()
+        self.scheduler.scope = self._scope()
+        log.info("scheduled work for %s", self.scheduler.scope.describe())
 
     @app_commands.command(name="nudge", description="Preview your next weekly nudge now")
     @app_commands.guild_only()
@@ -96,7 +109,9 @@ class CommunityCog(commands.Cog, name="Community"):
         text = f"{preview.nudge.text}\n\n{when}" + (f"\n{problem}" if problem else "")
         await send_ephemeral(interaction, text)
         # Shown here already: the after-command notice must not repeat it.
-        self.services.notices.mark_told(guild_id, interaction.user.id, problem)
+        await self.services.notices.mark_told(
+            self.community.nudges, guild_id, interaction.user.id, problem
+        )
 
     @app_commands.command(name="nudges", description="Turn weekly nudges on or off")
     @app_commands.describe(
