@@ -13,7 +13,9 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -286,7 +288,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm_as_pid_1() -> None:
+    """As a container's PID 1 the kernel ignores SIGTERM unless a handler is installed, so
+    `docker stop` would wait 10 s and kill. Until the bot installs its own graceful handler
+    (bot.discord.lifecycle), a SIGTERM ends any command at once, as a requested stop."""
+    if os.getpid() != 1:
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _stop_on_sigterm_as_pid_1()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
