@@ -86,7 +86,10 @@ async def login_until_reachable(client: discord.Client, token: str) -> bool:
             return True
         except aiohttp.ClientConnectionError as exc:
             log.warning("could not reach Discord (%s); retrying in %.0f s", exc, delay)
-            await client.http.close()  # drop the half-made HTTP session before the next try
+            # Drop the half-made HTTP session; closing it closes its connector too, so let
+            # the next login make a fresh one (discord.py creates it when MISSING).
+            await client.http.close()
+            client.http.connector = discord.utils.MISSING
         remaining = delay
         while remaining > 0:  # short naps, so a stop request is seen at once
             if client.is_closed():
