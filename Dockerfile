@@ -38,8 +38,17 @@ RUN set -eu; \
     /opt/build/bin/pip install --quiet $torch_from "torch==2.13.0+cpu"; \
     /opt/build/bin/pip install --quiet -r /tmp/build.txt; \
     python3 -m venv /opt/mentor; \
-    /opt/mentor/bin/pip install --quiet -r /tmp/runtime.txt; \
+    /opt/mentor/bin/pip install --quiet --no-compile -r /tmp/runtime.txt; \
+    /opt/mentor/bin/pip uninstall --quiet --yes setuptools hf-xet; \
+    site=$(/opt/mentor/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+    find /opt/mentor -depth -type d -name tests -exec rm -rf {} +; \
+    rm -rf "$site"/onnxruntime/transformers "$site"/onnxruntime/tools \
+        "$site"/onnxruntime/quantization "$site"/onnxruntime/capi/libonnxruntime.so.*; \
     rm -rf /tmp/pip-cache /tmp/runtime.txt /tmp/build.txt
+# Then the code: our wheel into both venvs, the export and the index, and bytecode for
+# what the runtime actually imports (a warm-up run of ask, chat, health and the bot's
+# modules), not for all of site-packages: the image stays small and the read-only code
+# never needs compiling on the hot paths.
 COPY README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
@@ -47,13 +56,22 @@ COPY storage ./storage
 RUN set -eu; \
     /opt/build/bin/pip wheel --quiet --no-deps --no-build-isolation -w /tmp/wheel /src; \
     /opt/build/bin/pip install --quiet --no-deps /tmp/wheel/*.whl; \
-    /opt/mentor/bin/pip install --quiet --no-deps /tmp/wheel/*.whl; \
+    /opt/mentor/bin/pip install --quiet --no-compile --no-deps /tmp/wheel/*.whl; \
     /opt/mentor/bin/pip uninstall --quiet --yes pip; \
     if /opt/mentor/bin/python -c "import torch" 2>/dev/null; then \
         echo "torch found in the runtime venv" >&2; exit 1; fi; \
     rm -rf /tmp/wheel /tmp/pip-cache /src/build; \
     MENTOR_DATA_DIR=/data /opt/build/bin/mentor index build; \
-    rm -f /data/*.log
+    rm -f /data/*.log; \
+    cp -a /data /tmp/warm; \
+    export MENTOR_DATA_DIR=/tmp/warm; \
+    /opt/mentor/bin/mentor ask "How long does phase 1 take?" >/dev/null; \
+    printf 'what is phase 0 about?\n/log 30 python\n/progress\n' | /opt/mentor/bin/mentor chat >/dev/null; \
+    /opt/mentor/bin/mentor health >/dev/null || true; \
+    /opt/mentor/bin/python -c "import bot.discord.app, bot.services.charts, asyncpg, sqlalchemy.dialects.postgresql.asyncpg, matplotlib.backends.backend_agg"; \
+    site=$(/opt/mentor/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+    /opt/mentor/bin/python -m compileall -q "$site/bot" "$site/knowledge" "$site/storage"; \
+    rm -rf /tmp/warm
 
 FROM ${BASE_IMAGE} AS runtime
 ENV PATH=/opt/mentor/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
