@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import discord
+from discord.ext import commands
 from sqlalchemy import text
 
 from bot.discord.context import BotServices
@@ -26,6 +27,7 @@ from bot.health import (
     HEARTBEAT_INTERVAL,
     Heartbeat,
     heartbeat_path,
+    read_heartbeat,
     write_heartbeat,
 )
 
@@ -89,9 +91,10 @@ class HeartbeatWriter:
 
     def beat(self, *, closing: bool = False) -> None:
         """Write the current state now (cheap: no I/O besides one small file)."""
-        shards = {} if closing else shard_states(self.client)
-        if closing:
-            shards = dict.fromkeys(shard_states_known(self.path), False)
+        if closing:  # every shard the last beat named, now down
+            shards = dict.fromkeys(_known_shards(self.path), False)
+        else:
+            shards = shard_states(self.client)
         beat = Heartbeat(
             timestamp=time.time(),
             pid=os.getpid(),
@@ -119,7 +122,7 @@ class HeartbeatWriter:
         self.beat(closing=True)
 
 
-def attach_heartbeat(bot: discord.Client, services: BotServices, data_dir: Path) -> HeartbeatWriter:
+def attach_heartbeat(bot: commands.Bot, services: BotServices, data_dir: Path) -> HeartbeatWriter:
     """Create, wire and start the writer for `bot` (called from its `setup_hook`)."""
 
     async def database() -> str | None:
@@ -148,14 +151,11 @@ def attach_heartbeat(bot: discord.Client, services: BotServices, data_dir: Path)
         "on_shard_resumed",
         "on_shard_disconnect",
     ):
-        bot.add_listener(changed, event)  # type: ignore[attr-defined]
+        bot.add_listener(changed, event)
     writer.start()
     return writer
 
 
-def shard_states_known(path: Path) -> list[str]:
-    """Shard ids from the last beat, so the closing beat names each of them as down."""
-    from bot.health import read_heartbeat
-
+def _known_shards(path: Path) -> list[str]:
     previous = read_heartbeat(path)
     return list(previous.shards) if previous and previous.shards else ["0"]
