@@ -13,7 +13,9 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -200,11 +202,35 @@ def cmd_index_build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+NO_TOKEN_NO_TERMINAL = (
+    "mentor start: DISCORD_TOKEN is not set and there is no terminal to chat in. Set "
+    "DISCORD_TOKEN (environment or .env) to run the bot, or use `mentor chat` to feed the "
+    "console questions on stdin."
+)
+
+
 def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    """The bot with a token; without one the console chat, but only for a person at a
+    terminal: in a container or a service, reading end of input and exiting 0 would look
+    like success, so that is exit 1 with a message saying what is missing."""
     if settings.token:
         return cmd_run(settings, args)
+    if not sys.stdin.isatty():
+        print(NO_TOKEN_NO_TERMINAL, file=sys.stderr)
+        return 1
     print("DISCORD_TOKEN is not set: starting the offline console chat.", file=sys.stderr)
     return cmd_chat(settings, args)
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.health import run_health
+
+    return run_health(
+        settings.mentor_data_dir,
+        settings.effective_database_url,
+        settings.index_dir,
+        settings.mentor_model,
+    )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -256,10 +282,27 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_start
     )
     sub.add_parser("run", help="run the Discord bot").set_defaults(handler=cmd_run)
+    sub.add_parser(
+        "health", help="is the bot connected, the database answering, the index loaded?"
+    ).set_defaults(handler=cmd_health, reads_only=True)
     return parser
 
 
+def _stop_on_sigterm_as_pid_1() -> None:
+    """As a container's PID 1 the kernel ignores SIGTERM unless a handler is installed, so
+    `docker stop` would wait 10 s and kill. Until the bot installs its own graceful handler
+    (bot.discord.lifecycle), a SIGTERM ends any command at once, as a requested stop."""
+    if os.getpid() != 1:
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _stop_on_sigterm_as_pid_1()
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
@@ -271,6 +314,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mentor: invalid setting (environment or .env): {problems}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
+    if not getattr(args, "reads_only", False):
+        from bot.datadir import data_dir_problem
+
+        problem = data_dir_problem(settings.mentor_data_dir)
+        if problem is not None:
+            print(f"mentor: {problem}", file=sys.stderr)
+            return 1
     try:
         return int(args.handler(settings, args) or 0)
     except (EmbedderError, GuideError, StorageError) as exc:

@@ -43,6 +43,8 @@ from bot.discord.cogs.roadmap import RoadmapCog
 from bot.discord.cogs.settings import SettingsCog
 from bot.discord.context import BotServices
 from bot.discord.errors import describe, report_interaction_error
+from bot.discord.heartbeat import HeartbeatWriter, attach_heartbeat
+from bot.discord.lifecycle import serve
 from bot.discord.views.answer import FeedbackButton, MilestoneButton
 from bot.services.answers import AskService, EngineHolder, MentorLoader
 from bot.services.bundle import build_progress_services
@@ -123,6 +125,8 @@ class MentorBot(commands.AutoShardedBot):
         self._sleep = sleep
         # The background command sync started by setup_hook (None when disabled).
         self.command_sync: asyncio.Task[bool] | None = None
+        # Writes the heartbeat `mentor health` reads; started by setup_hook.
+        self.heartbeat: HeartbeatWriter | None = None
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -132,6 +136,7 @@ class MentorBot(commands.AutoShardedBot):
         self.add_dynamic_items(FeedbackButton, MilestoneButton)
         if not self.services.engine.ready:
             self.services.engine.start_loading()
+        self.heartbeat = attach_heartbeat(self, self.services, self.data_dir)
         if self.sync_commands and self.holds_shard_zero:
             self.command_sync = asyncio.create_task(
                 self.sync_commands_until_done(), name="mentor-command-sync"
@@ -170,6 +175,8 @@ class MentorBot(commands.AutoShardedBot):
             # Wait for it: it may be inside a database read, which must not outlive the loop.
             await asyncio.gather(self.command_sync, return_exceptions=True)
         await super().close()
+        if self.heartbeat is not None:
+            await self.heartbeat.stop()  # after the gateway closed: the last beat says so
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by AskCog's listener."""
@@ -410,7 +417,7 @@ async def run_bot(settings: Settings) -> None:
         bot = create_bot(settings, services)
         try:
             async with bot:
-                await bot.start(token)
+                await serve(bot, token)  # until closed, or SIGTERM (then exit 0)
         except discord.LoginFailure as exc:
             raise BotStartupError(
                 "Discord rejected DISCORD_TOKEN; copy the bot token again from the "

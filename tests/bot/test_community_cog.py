@@ -3,6 +3,8 @@ services."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 from unittest.mock import MagicMock
 
@@ -10,6 +12,7 @@ import discord
 import pytest
 from discord import app_commands
 
+import bot.discord.cogs.community as community_module
 from bot.discord.cogs.challenges import ChallengeCog
 from bot.discord.cogs.community import CommunityCog, DiscordSender
 from bot.discord.context import BotServices
@@ -17,6 +20,7 @@ from bot.services.bundle import build_progress_services
 from bot.services.challenges import NotAllowed
 from bot.services.delivery import Pacing
 from bot.services.errors import ValidationError
+from bot.services.scheduler import WorkReport
 from knowledge.content import Guide
 from tests.bot.helpers import ALICE, BOB, GUILD, make_interaction, sent_kwargs
 from tests.storage.support import FakeClock
@@ -178,3 +182,50 @@ async def test_digest_opt_out_is_stored(cog: CommunityCog, services: BotServices
     assert opted_out(await services.progress.privacy.export(GUILD, ALICE))
     await cog.digest.callback(cog, make_interaction(client=cog.bot), "show")
     assert not opted_out(await services.progress.privacy.export(GUILD, ALICE))
+
+
+async def test_unloading_lets_the_delivery_in_hand_finish(cog: CommunityCog, monkeypatch) -> None:
+    """SIGTERM unloads the cogs: a minute's work already sending is let finish (so its
+    result is recorded, not left as "sending" and skipped for good), then the loop stops."""
+    started, release, finished = asyncio.Event(), asyncio.Event(), []
+
+    async def sending() -> WorkReport:
+        started.set()
+        await release.wait()
+        finished.append(True)
+        return WorkReport()
+
+    monkeypatch.setattr(cog.scheduler, "run_due_work", sending)
+    iteration = asyncio.create_task(cog.due_work.coro(cog))
+    await started.wait()
+    unload = asyncio.create_task(cog.cog_unload())
+    await asyncio.sleep(0.05)
+    assert not unload.done()  # waiting for the work in hand
+    release.set()
+    await asyncio.wait_for(unload, timeout=2)
+    await iteration
+    assert finished == [True]
+
+
+async def test_unloading_gives_up_on_work_that_outlasts_the_grace(
+    cog: CommunityCog, monkeypatch
+) -> None:
+    monkeypatch.setattr(community_module, "SHUTDOWN_GRACE", 0.1)
+    started = asyncio.Event()
+
+    async def stuck() -> WorkReport:
+        started.set()
+        await asyncio.sleep(60)
+        return WorkReport()
+
+    monkeypatch.setattr(cog.scheduler, "run_due_work", stuck)
+    iteration = asyncio.create_task(cog.due_work.coro(cog))
+    await started.wait()
+    await asyncio.wait_for(cog.cog_unload(), timeout=2)  # bounded: stop stays under 5 s
+    iteration.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await iteration
+
+
+async def test_unloading_while_idle_does_not_wait(cog: CommunityCog) -> None:
+    await asyncio.wait_for(cog.cog_unload(), timeout=0.5)

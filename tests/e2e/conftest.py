@@ -15,6 +15,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,12 +140,14 @@ class RunningBot:
     twin: Twin
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def twin(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Twin]:
+@asynccontextmanager
+async def launch_twin(log_path: Path) -> AsyncIterator[Twin]:
+    """A discord-digital-twin process (twin.mjs) for the block; it stops when the block ends
+    (its stdin closes). Tests that stop Discord on purpose launch their own."""
     node = shutil.which("node")
     if node is None or not TWIN_PACKAGE.is_dir():
         pytest.fail("e2e tests need Node 20 and `npm ci` in the repository root")
-    log = (tmp_path_factory.mktemp("twin") / "twin.log").open("wb")
+    log = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(
         node,
         str(Path(__file__).with_name("twin.mjs")),
@@ -169,6 +172,12 @@ async def twin(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Twin]:
             process.kill()
             await process.wait()
         log.close()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
+async def twin(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Twin]:
+    async with launch_twin(tmp_path_factory.mktemp("twin") / "twin.log") as launched:
+        yield launched
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")

@@ -7,6 +7,7 @@ calls one service, renders. What reaches Discord, and whom it may ping, is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -23,6 +24,9 @@ from bot.services.scheduler import CommunityScheduler
 from storage.sharding import ALL, ShardScope
 
 log = logging.getLogger("mentor.discord.community")
+# How long a stop (SIGTERM) waits for the delivery in hand; `docker stop` allows 10 s and
+# the whole shutdown must take under 5.
+SHUTDOWN_GRACE = 3.0
 
 
 class CommunityCog(commands.Cog, name="Community"):
@@ -39,6 +43,9 @@ class CommunityCog(commands.Cog, name="Community"):
         self._own_scheduler = scheduler is None
         self._scheduler_guide = services.progress.guide
         self.scheduler = scheduler or self._build_scheduler()
+        # Clear while a minute's work is in hand: shutdown waits for it (briefly).
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def _build_scheduler(self) -> CommunityScheduler:
         progress = self.services.progress
@@ -68,6 +75,14 @@ class CommunityCog(commands.Cog, name="Community"):
         self.due_work.start()
 
     async def cog_unload(self) -> None:
+        """Let the minute's work in hand finish (a delivery between "sending" and its
+        result is recorded rather than cut), for at most SHUTDOWN_GRACE seconds; then
+        cancel. A claim cut before sending is retried after the stale-claim delay."""
+        if not self._idle.is_set():
+            try:
+                await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE)
+            except TimeoutError:
+                log.warning("scheduled work still running after %.0f s; cancelling", SHUTDOWN_GRACE)
         self.due_work.cancel()
 
     @tasks.loop(minutes=1)
@@ -76,11 +91,14 @@ class CommunityCog(commands.Cog, name="Community"):
         if self._own_scheduler and self.services.progress.guide is not self._scheduler_guide:
             # /admin reload swapped the guide: nudges must point at its milestones.
             self.scheduler = self._build_scheduler()
+        self._idle.clear()
         try:
             report = await self.scheduler.run_due_work()
         except Exception:  # one bad minute must not stop the loop
             log.exception("scheduled community work failed; retrying next minute")
             return
+        finally:
+            self._idle.set()
         if report.sent or report.failed or report.skipped:
             log.info("community work: %s", report)
 
