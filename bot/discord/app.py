@@ -55,7 +55,7 @@ from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import FaqOverride, MentorService
 from bot.settings import Settings
 from knowledge.content import Guide
-from storage.engine import transaction
+from storage.engine import dispose_engine, transaction
 from storage.repositories.bot_state import BotStateRepository
 from storage.sharding import ShardScope
 
@@ -433,4 +433,4 @@ async def run_bot(settings: Settings) -> None:
                 f"Could not reach Discord ({exc}); check the network and try again."
             ) from exc
     finally:
-        await database.dispose()
+        await dispose_engine(database)  # no driver thread outlives the event loop
