@@ -95,8 +95,6 @@ class FeatureSet:
     cases: list[Case]
     matrices: np.ndarray  # (questions, sections, features)
     labels: np.ndarray  # (questions, sections) bool: the section answers it
-    extras: list[dict[str, float]] = field(default_factory=list)
-    builder: FeatureBuilder | None = None
     features: list[object] = field(default_factory=list)
 
     def subset(self, mask: np.ndarray) -> FeatureSet:
@@ -105,8 +103,6 @@ class FeatureSet:
             [self.cases[i] for i in idx],
             self.matrices[idx],
             self.labels[idx],
-            [self.extras[i] for i in idx] if self.extras else [],
-            self.builder,
             [self.features[i] for i in idx] if self.features else [],
         )
 
@@ -133,9 +129,7 @@ def compute_features(
         feats.append(f)
         matrices.append(f.matrix)
         labels.append([case.kind == "in" and matches(case, text) for text in section_texts])
-    return FeatureSet(
-        list(cases), np.stack(matrices), np.array(labels, dtype=bool), [], builder, feats
-    )
+    return FeatureSet(list(cases), np.stack(matrices), np.array(labels, dtype=bool), feats)
 
 
 def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ QUESTION_FEATURES = (
     "out_of_scope",  # best cosine to a question the guide does not answer
     "missing_specificity",  # the rarest English word of the question absent from the section
 )
-_NAMED_PHASE_PATTERN = r"\bphase\s*([0-3])\b"
+NAMED_PHASE_PATTERN = r"\bphase\s*([0-3])\b"
 _SURFACE = re.compile(r"[a-z0-9]+")
 
 
@@ -83,7 +83,6 @@ class FeatureBuilder:
     ) -> None:
         self.chunks = list(chunks)
         n = len(self.chunks)
-        self._rows = rows
         kinds = np.asarray(rows.kinds)
         self._text_row = self._first_row(rows, kinds == ROW_TEXT, n)
         self._title_row = self._first_row(rows, kinds == ROW_TITLE, n)
@@ -266,6 +265,3 @@ def _reciprocal_rank(values: np.ndarray) -> np.ndarray:
 def _by_max(values: np.ndarray) -> np.ndarray:
     top = float(values.max()) if values.size else 0.0
     return values / top if top > 0 else np.zeros_like(values)
-
-
-NAMED_PHASE_PATTERN = _NAMED_PHASE_PATTERN
