@@ -15,12 +15,14 @@ from bot.services.answers import Cooldown, EngineHolder, SlowDown
 from bot.services.mentor import MentorService
 from tests.bot.helpers import (
     ALICE,
+    BOB,
     BOT_ID,
     CHANNEL,
     GUILD,
     make_channel,
     make_interaction,
     make_message,
+    make_user,
     sent_kwargs,
 )
 
@@ -157,7 +159,51 @@ async def test_thread_on_an_answer_from_before_a_restart_uses_the_starter_messag
     assert request.previous_question == QUESTION
     other = make_channel(1002, cls=discord.Thread)
     other.starter_message = None
+    other.parent = make_channel()
+    other.parent.fetch_message.side_effect = discord.NotFound(
+        MagicMock(status=404, reason="Not Found"), "Unknown Message"
+    )
     assert await cog.question_in(make_message("and then?", channel=other)) is None
+    assert await cog.question_in(make_message("still there?", channel=other)) is None
+    other.parent.fetch_message.assert_awaited_once_with(1002)  # the outcome is remembered
+
+
+async def test_thread_whose_starter_is_not_cached_fetches_it_once(cog: AskCog) -> None:
+    starter = MagicMock(spec_set=discord.Message)
+    starter.author = cog.bot.user
+    starter.embeds = [discord.Embed(title=QUESTION)]
+    thread = make_channel(1003, cls=discord.Thread)
+    thread.starter_message = None
+    thread.parent = make_channel()
+    thread.parent.fetch_message.return_value = starter
+    for text in ("and then?", "and after that?"):
+        request = await cog.question_in(make_message(text, channel=thread))
+        assert request is not None
+        assert request.previous_question == QUESTION
+    thread.parent.fetch_message.assert_awaited_once_with(1003)
+
+
+async def test_thread_on_someone_elses_message_is_not_a_follow_up(cog: AskCog) -> None:
+    starter = MagicMock(spec_set=discord.Message)
+    starter.author = make_user(BOB)
+    starter.embeds = [discord.Embed(title=QUESTION)]
+    thread = make_channel(1004, cls=discord.Thread)
+    thread.starter_message = None
+    thread.parent = make_channel()
+    thread.parent.fetch_message.return_value = starter
+    assert await cog.question_in(make_message("and then?", channel=thread)) is None
+
+
+async def test_thread_starter_fetch_failing_transiently_is_retried(cog: AskCog) -> None:
+    thread = make_channel(1005, cls=discord.Thread)
+    thread.starter_message = None
+    thread.parent = make_channel()
+    thread.parent.fetch_message.side_effect = discord.HTTPException(
+        MagicMock(status=503, reason="Unavailable"), "try later"
+    )
+    assert await cog.question_in(make_message("and then?", channel=thread)) is None
+    assert await cog.question_in(make_message("and then?", channel=thread)) is None
+    assert thread.parent.fetch_message.await_count == 2
 
 
 async def test_dm_questions_are_answered_without_feedback_buttons(cog: AskCog) -> None:

@@ -272,3 +272,41 @@ async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) 
     embed = reply["embeds"][0]
     assert embed["fields"][0]["name"] == "Sources"
     assert "Monitoring" in embed["fields"][0]["value"]
+
+
+async def test_a_message_in_a_thread_on_an_answer_is_read_as_a_follow_up(
+    running: RunningBot,
+) -> None:
+    twin = running.twin
+    bot_id = twin.info["botUserId"]
+    asked = await twin.call(
+        "sendMessage",
+        userId=twin.user("carol"),
+        channelId=twin.channel("general"),
+        content=f"<@{bot_id}> How do I detect data drift with Evidently?",
+    )
+    [answer] = await twin.bot_messages(asked["id"])
+    assert "Monitoring" in answer["embeds"][0]["fields"][0]["value"]
+    # The bot forgets its recent answers, as after a restart: the thread's question must
+    # come from the starter message itself (the stand-in's thread id is not the message's).
+    cog = running.bot.get_cog("Answers")
+    assert cog is not None
+    cog._recent.clear()  # type: ignore[attr-defined]
+    thread = await twin.call(
+        "startThread",
+        userId=twin.user("carol"),
+        channelId=twin.channel("general"),
+        messageId=answer["id"],
+    )
+    follow = await twin.call(
+        "sendMessage",
+        userId=twin.user("carol"),
+        channelId=thread["id"],
+        content="and which tool do I use for that?",
+    )
+    [reply] = await twin.call(
+        "waitBotMessages", channelId=thread["id"], afterId=follow["id"], count=1, timeout=15_000
+    )
+    embed = reply["embeds"][0]
+    assert embed["fields"][0]["name"] == "Sources"
+    assert "Monitoring" in embed["fields"][0]["value"]

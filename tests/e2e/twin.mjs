@@ -143,6 +143,21 @@ const actions = {
     })
     return { ok: true }
   },
+  async startThread({ userId, channelId, messageId, name }) {
+    // A member opens a thread on a message. The twin's own route does the work (it stores
+    // the thread with its starter message and dispatches THREAD_CREATE); as on Discord, the
+    // member who opened it owns it. The twin gives the thread an id of its own, where
+    // Discord reuses the starter message's id, so the bot cannot rely on the two matching.
+    const reply = await fetch(`${discord.restUrl}/v10/channels/${channelId}/messages/${messageId}/threads`, {
+      method: 'POST',
+      headers: { Authorization: `Bot ${discord.botToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: name ?? 'follow-up', auto_archive_duration: 1440 }),
+    })
+    if (!reply.ok) throw new Error(`thread not created: ${reply.status} ${await reply.text()}`)
+    const thread = await reply.json()
+    await discord.prisma.channel.update({ where: { id: thread.id }, data: { ownerId: userId } })
+    return { id: thread.id }
+  },
   async injectFault({ method, pathPattern, status, count }) {
     faults.push({ method, pathPattern, status, remaining: count ?? 1, hits: 0 })
     return { index: faults.length - 1 }

@@ -52,6 +52,8 @@ class AskCog(commands.Cog, name="Answers"):
         # DM channel id -> (the last question answered there, when)
         self._last_dm: OrderedDict[int, tuple[str, float]] = OrderedDict()
         self._warned_channels: set[int] = set()
+        # thread id -> the question its starter answer answered (None: not on our answer)
+        self._thread_questions: OrderedDict[int, str | None] = OrderedDict()
 
     def remember(self, message_id: int, question: str) -> None:
         self._recent[message_id] = question
@@ -110,14 +112,45 @@ class AskCog(commands.Cog, name="Answers"):
         if isinstance(channel, discord.Thread):
             if channel.id in self._recent:
                 return True, self._recent[channel.id]  # a thread started on one of our answers
-            starter = channel.starter_message  # cache only: no API call per thread message
-            if starter is not None and me is not None and starter.author.id == me.id:
-                return True, question_of(starter)
+            question = await self._thread_question(channel)
+            if question is not None:
+                return True, question
         if message.guild is None and channel.id in self._last_dm:
             question, at = self._last_dm[channel.id]
             if time.monotonic() - at <= DM_FOLLOW_UP_SECONDS:
                 return True, question
         return False, None
+
+    async def _thread_question(self, thread: discord.Thread) -> str | None:
+        """The question answered by the message this thread was started on, if it is ours.
+
+        The starter message comes from the cache when it is there; otherwise (a thread
+        opened before a restart, or a message the cache has dropped) it is fetched once per
+        thread and the outcome remembered, so later messages in the thread cost no API
+        call. The fetch asks the parent channel for the message whose id is the thread's,
+        which is how Discord identifies a message's thread.
+        """
+        if thread.id in self._thread_questions:
+            return self._thread_questions[thread.id]
+        me = self.bot.user
+        starter = thread.starter_message
+        if starter is None:
+            parent = thread.parent
+            if not isinstance(parent, discord.TextChannel):
+                return None  # a forum post's starter is inside the thread, never our answer
+            try:
+                starter = await parent.fetch_message(thread.id)
+            except (discord.NotFound, discord.Forbidden):
+                starter = None
+            except discord.HTTPException:
+                log.warning("could not fetch the starter message of thread %s", thread.id)
+                return None  # transient: try again on the next message
+        ours = starter is not None and me is not None and starter.author.id == me.id
+        question = question_of(starter) if ours else None
+        self._thread_questions[thread.id] = question
+        while len(self._thread_questions) > RECENT_ANSWERS:
+            self._thread_questions.popitem(last=False)
+        return question
 
     async def question_in(self, message: discord.Message) -> AskRequest | None:
         """The question this message asks us, or None when it is not for us."""
