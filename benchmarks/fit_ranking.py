@@ -15,10 +15,12 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from evalkit import (
     ROOT,
+    RUNNER_UP_GAP,
     FeatureSet,
     all_cases,
     compute_features,
@@ -33,7 +35,7 @@ from knowledge.anticipated import load_anticipated, load_out_of_scope
 from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
 from knowledge.engine import build_expander, load_embedder
-from knowledge.features import FeatureBuilder
+from knowledge.features import QUESTION_FEATURES, FeatureBuilder
 from knowledge.query import QueryExpander
 from knowledge.ranking import RANKING_FILE, RankingModel
 from knowledge.store import IndexStore, index_rows
@@ -64,11 +66,19 @@ def features_for(cases, embedder, vectors, expander, builder) -> FeatureSet:
     )
 
 
-def fit(data: FeatureSet, **kwargs) -> RankingModel:
+def fit(
+    data: FeatureSet,
+    *,
+    runner_up_gap: float = RUNNER_UP_GAP,
+    answer_active: Iterable[str] = QUESTION_FEATURES,
+    **kwargs,
+) -> RankingModel:
     fit_part = data.subset(data.mask(split="fit"))
     ranker = fit_ranker(fit_part, **kwargs)
-    answer, threshold = fit_answer_model(fit_part, ranker)
-    return RankingModel(ranker, answer, threshold, digest="")
+    answer, threshold = fit_answer_model(
+        fit_part, ranker, runner_up_gap=runner_up_gap, active=answer_active
+    )
+    return RankingModel(ranker, answer, threshold, digest="", runner_up_gap=runner_up_gap)
 
 
 def report(data: FeatureSet, model: RankingModel) -> None:
@@ -78,7 +88,8 @@ def report(data: FeatureSet, model: RankingModel) -> None:
             continue
         r = evaluate(part, model)
         print(
-            f"{split:>6}: in-scope {r['in']:.3f} of {r['n_in']} (top-1 {r['top1']:.3f}), "
+            f"{split:>6}: in-scope {r['in']:.3f} of {r['n_in']} "
+            f"(right section quoted {r['ranked']:.3f}), "
             f"off-topic declined {r['off']:.3f} of {r['n_off']}"
         )
 

@@ -30,7 +30,7 @@ from fit_ranking import features_for, fit, prepare
 from bot.services.mentor import MentorService
 from bot.services.mentor_text import clean_question
 from knowledge.engine import load_knowledge
-from knowledge.features import SECTION_FEATURES, FeatureBuilder
+from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES, FeatureBuilder
 from knowledge.query import QueryExpander, load_glossary
 from knowledge.retriever import HybridRetriever
 from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, IndexRows
@@ -105,8 +105,15 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
     b = FeatureBuilder(chunks, kept, topicless=sorted(glossary.topicless_words))
     base = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), nothing, b)
     corrector = expander._corrector
+    product = features_for(cases, embedder, vectors, expander, setup[5])
+    own_sets = product.mask() & np.array([c.ranking for c in product.cases])
+
+    def refit(data: FeatureSet = product, **options: object) -> dict[str, dict[str, float]]:
+        model = fit(data, **options)
+        return {s: evaluate(product.subset(product.mask(split=s)), model) for s in SPLITS}
+
     return [
-        ("product", variant(expander, set())),
+        ("product", refit()),
         ("BM25 only", single_score_rates(base, "bm25_text")),
         ("dense only", single_score_rates(base, "dense_text")),
         ("without anticipated questions", variant(expander, {ROW_QUESTION})),
@@ -121,6 +128,12 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
         ),
         ("with ordinals → phase N", variant(QueryExpander(glossary, corrector=corrector), set())),
         ("without any normalisation", variant(nothing, set())),
+        (
+            "without the neighbour vote",
+            refit(answer_active=[n for n in QUESTION_FEATURES if n != "out_of_scope_neighbours"]),
+        ),
+        ("without quoting a close runner-up", refit(runner_up_gap=0.0)),
+        ("without the answer-fit set", refit(product.subset(own_sets))),
     ]
 
 
@@ -179,6 +192,7 @@ def main() -> int:
     variants = {
         "product, composed answers": {},
         "  without two-part answers": {"two_part": False},
+        "  without quoting a close runner-up": {"runner_up": False},
     }
     for name, options in variants.items():
         mentor = MentorService(knowledge.retriever, knowledge.guide, **options)

@@ -50,7 +50,12 @@ QUESTION_FEATURES = (
     "log_missing",  # log(1 + content words found neither in the section nor its questions)
     "out_of_scope",  # best cosine to a question the guide does not answer
     "missing_specificity",  # the rarest English word of the question absent from the section
+    "out_of_scope_neighbours",  # share of the nearest banked questions that it does not answer
 )
+# How many of the nearest banked questions (anticipated ones and out-of-scope ones) vote, and
+# how sharply the vote favours the closest: weight exp(SHARPNESS × (cosine − best cosine)).
+NEIGHBOURS = 10
+NEIGHBOUR_SHARPNESS = 20.0
 NAMED_PHASE_PATTERN = r"\bphase\s*([0-3])\b"
 _SURFACE = re.compile(r"[a-z0-9]+")
 
@@ -69,6 +74,7 @@ class SectionFeatures:
     missing_terms: np.ndarray  # (chunks,) content words absent from each section
     missing_specificity: np.ndarray  # (chunks,) how rare the rarest absent word is
     out_of_scope: float
+    out_of_scope_neighbours: float
 
 
 class FeatureBuilder:
@@ -89,6 +95,8 @@ class FeatureBuilder:
         self._question_rows = np.flatnonzero(kinds == ROW_QUESTION)
         self._out_of_scope_rows = np.flatnonzero(kinds == ROW_OUT_OF_SCOPE)
         self._question_chunk = rows.chunk_ids[self._question_rows]
+        self._banked_rows = np.concatenate([self._question_rows, self._out_of_scope_rows])
+        self._banked_out_of_scope = np.arange(len(self._banked_rows)) >= len(self._question_rows)
         questions: list[list[str]] = [[] for _ in range(n)]
         for row in self._question_rows.tolist():
             questions[int(rows.chunk_ids[row])].append(rows.texts[row])
@@ -218,7 +226,23 @@ class FeatureBuilder:
             out_of_scope=float(row_scores[self._out_of_scope_rows].max())
             if len(self._out_of_scope_rows)
             else 0.0,
+            out_of_scope_neighbours=self._neighbour_vote(row_scores),
         )
+
+    def _neighbour_vote(self, row_scores: np.ndarray) -> float:
+        """How much of the nearest banked questions' weight lies on out-of-scope ones.
+
+        The single best out-of-scope cosine is one lucky match; a vote of the nearest
+        neighbours says whether the question lives among questions the guide answers or
+        among those it does not, which is what tells a near-domain question apart.
+        """
+        if not len(self._out_of_scope_rows) or not len(self._question_rows):
+            return 0.0
+        scores = row_scores[self._banked_rows]
+        k = min(NEIGHBOURS, len(scores))
+        nearest = np.argpartition(-scores, k - 1)[:k]
+        weights = np.exp(NEIGHBOUR_SHARPNESS * (scores[nearest] - scores[nearest].max()))
+        return float(weights[self._banked_out_of_scope[nearest]].sum() / weights.sum())
 
 
 def question_features(
@@ -243,6 +267,7 @@ def question_features(
             float(np.log1p(features.missing_terms[top])),
             features.out_of_scope,
             float(features.missing_specificity[top]),
+            features.out_of_scope_neighbours,
         ],
         dtype=np.float32,
     )

@@ -46,6 +46,10 @@ class RankingModel:
     answer: LinearModel
     threshold: float
     digest: str
+    # An answer quotes the runner-up section as well when it scores within this much of the
+    # best (a listwise score: the runner-up is then at least e^-gap as likely to be the
+    # right one). 0 quotes one section only.
+    runner_up_gap: float = 0.0
 
     def section_scores(self, matrix: np.ndarray) -> np.ndarray:
         return self.ranker.apply(matrix)
@@ -59,6 +63,7 @@ class RankingModel:
             "ranker": _model_json(self.ranker),
             "answer": _model_json(self.answer),
             "threshold": self.threshold,
+            "runner_up_gap": self.runner_up_gap,
         }
 
 
@@ -93,7 +98,14 @@ def model_from_json(data: dict[str, object], digest: str = "") -> RankingModel:
         answer=_model(data.get("answer"), QUESTION_FEATURES, "answer"),
         threshold=float(threshold),
         digest=digest,
+        runner_up_gap=_gap(data.get("runner_up_gap", 0.0)),
     )
+
+
+def _gap(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 100:
+        raise RankingModelError("runner_up_gap must be a number from 0 to 100")
+    return float(value)
 
 
 def load_ranking_model(path: Path | None = None) -> RankingModel:

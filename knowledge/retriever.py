@@ -60,10 +60,18 @@ class Retrieval:
     term_coverage: float
     answer_probability: float
     threshold: float
+    runner_up_gap: float = 0.0  # see `RankingModel.runner_up_gap`
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+    @property
+    def close_runner_up(self) -> Hit | None:
+        """The second section when the ranking barely prefers the first: worth quoting too."""
+        if len(self.hits) < 2 or self.hits[0].score - self.hits[1].score >= self.runner_up_gap:
+            return None
+        return self.hits[1]
 
     @property
     def confident(self) -> bool:
@@ -149,4 +157,5 @@ class HybridRetriever:
             term_coverage=features.coverage,
             answer_probability=probability,
             threshold=self._model.threshold,
+            runner_up_gap=self._model.runner_up_gap,
         )

@@ -115,12 +115,14 @@ class MentorService:
         *,
         policy: ConfidencePolicy | None = None,
         two_part: bool = True,
+        runner_up: bool = True,
     ) -> None:
-        """`two_part` exists for `benchmarks/quality.py`'s ablation."""
+        """`two_part` and `runner_up` exist for `benchmarks/quality.py`'s ablations."""
         self._retriever = retriever
         self._guide = guide
         self._policy = policy or ConfidencePolicy()
         self._two_part = two_part
+        self._runner_up = runner_up
 
     @property
     def guide(self) -> Guide:
@@ -169,7 +171,7 @@ class MentorService:
                 f"roadmap guide. Closest sections: {closest}."
             )
             return Answer(question, text, False, sources, AnswerKind.NOT_COVERED)
-        plan = plan or plan_single(retrieval)
+        plan = plan or plan_single(retrieval, quote_runner_up=self._runner_up)
         return self._compose(question, query, plan, phase)
 
     def _search(self, query: str, phase: int | None, *, within_phase: bool = False) -> Retrieval:
@@ -220,7 +222,10 @@ class MentorService:
             return float(len(terms.intersection(self._retriever.content_terms(sentence))))
 
         body = render_body(
-            [hit.chunk for hit in plan.sections], ANSWER_LIMIT - len(footer) - 2, relevance
+            [hit.chunk for hit in plan.sections],
+            ANSWER_LIMIT - len(footer) - 2,
+            relevance,
+            lead_share=plan.lead_share,
         )
         return Answer(
             question,

@@ -10,13 +10,13 @@ def chunk(i, document="doc", text="Some text."):
     return Chunk(i, document, "Title", f"Section {i}", text, None, "topic")
 
 
-def retrieval(*scores, documents=None, probability=0.9):
+def retrieval(*scores, documents=None, probability=0.9, gap=0.0):
     documents = documents or ["a"] * len(scores)
     hits = tuple(
         Hit(chunk(i, d), s, 0.5, 0.0)
         for i, (s, d) in enumerate(zip(scores, documents, strict=True))
     )
-    return Retrieval("q", "q", hits, 0.5, 1.0, probability, 0.5)
+    return Retrieval("q", "q", hits, 0.5, 1.0, probability, 0.5, gap)
 
 
 def test_the_best_section_is_quoted_alone():
@@ -29,6 +29,27 @@ def test_a_runner_up_from_the_same_page_is_cited_not_quoted():
     plan = plan_single(retrieval(5.0, 2.0, documents=["a", "a"]))
     assert [h.chunk.id for h in plan.sections] == [0]
     assert [h.chunk.id for h in plan.cited] == [0, 1]
+
+
+def test_a_runner_up_within_the_gap_is_quoted_after_the_best():
+    plan = plan_single(retrieval(5.0, 4.5, 1.0, documents=["a", "b", "c"], gap=1.0))
+    assert [h.chunk.id for h in plan.sections] == [0, 1]
+    assert [h.chunk.id for h in plan.cited] == [0, 1]
+    assert plan.lead_share is not None
+    apart = plan_single(retrieval(5.0, 3.9, documents=["a", "b"], gap=1.0))
+    assert [h.chunk.id for h in apart.sections] == [0]
+    unasked = plan_single(retrieval(5.0, 4.5, documents=["a", "b"], gap=1.0), quote_runner_up=False)
+    assert [h.chunk.id for h in unasked.sections] == [0]
+
+
+def test_a_lead_share_keeps_the_best_sections_facts_first():
+    a = chunk(0, text="Alpha intro. " + "Docker matters. " * 14)
+    b = chunk(1, text="Beta intro. " + "More filler words. " * 20)
+    even = render_body([a, b], 300, lambda s: 0.0)
+    led = render_body([a, b], 300, lambda s: 0.0, lead_share=0.8)
+    assert len(led) <= 300
+    assert led.count("Docker matters.") > even.count("Docker matters.")
+    assert led.index("Alpha intro.") < led.index("Beta intro.")
 
 
 def test_two_parts_need_two_confident_different_sections():

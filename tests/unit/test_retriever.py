@@ -124,6 +124,41 @@ def _embed(text):
     return HashingEmbedder().embed([text])[0]
 
 
+def test_neighbour_vote_says_which_bank_a_question_lives_in():
+    chunks = twin_guide()
+    retriever = retriever_for(
+        chunks,
+        {0: ["how do i keep a weekly study plan", "is a study plan worth it"]},
+        out_of_scope=["best pizza dough recipe", "pizza oven temperature"],
+    )
+
+    def vote(text):
+        return retriever.features.build(
+            text, retriever._vectors.row_scores(_embed(text)), set()
+        ).out_of_scope_neighbours
+
+    assert vote("pizza dough recipe") > 0.9
+    assert vote("weekly study plan") < 0.1
+
+
+def test_neighbour_vote_is_zero_without_an_out_of_scope_bank():
+    retriever = retriever_for(twin_guide(), {0: ["weekly study plan?"]})
+    row_scores = retriever._vectors.row_scores(_embed("pizza"))
+    assert retriever.features.build("pizza", row_scores, set()).out_of_scope_neighbours == 0.0
+
+
+def test_runner_up_gap_round_trips_and_is_validated():
+    data = json.loads(json.dumps(dense_model().to_json()))
+    data["runner_up_gap"] = 0.75
+    assert model_from_json(data).runner_up_gap == 0.75
+    del data["runner_up_gap"]
+    assert model_from_json(data).runner_up_gap == 0.0  # older weights quote one section
+    for bad in (-1, "1", True, 1e9):
+        data["runner_up_gap"] = bad
+        with pytest.raises(RankingModelError, match="runner_up_gap"):
+            model_from_json(data)
+
+
 def test_named_phase_sets_the_phase_features():
     retriever = retriever_for(twin_guide())
     vector = _embed("study plan")
