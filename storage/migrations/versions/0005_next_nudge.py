@@ -135,10 +135,13 @@ def backfill(connection: sa.Connection, now: datetime) -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(
-            sa.Column("next_nudge_at", _TS, server_default=sa.text(_RECHECK_SQL), nullable=False)
-        )
+    # A plain ALTER TABLE ADD COLUMN (a constant default is allowed on SQLite too), not
+    # batch mode: a batch copies and drops `members`, and with foreign keys on, SQLite's
+    # DROP TABLE cascades to every member-owned row (logs, milestones, deliveries).
+    op.add_column(
+        "members",
+        sa.Column("next_nudge_at", _TS, server_default=sa.text(_RECHECK_SQL), nullable=False),
+    )
     backfill(op.get_bind(), datetime.now(UTC))
     op.create_index(
         _INDEX,
@@ -151,5 +154,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(_INDEX, table_name="members")
-    with op.batch_alter_table("members") as batch:
-        batch.drop_column("next_nudge_at")
+    # ALTER TABLE DROP COLUMN (SQLite >= 3.35), not batch mode, for the reason above.
+    op.drop_column("members", "next_nudge_at")
