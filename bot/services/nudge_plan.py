@@ -112,8 +112,8 @@ async def plan_due(
     """The nudges due at `now` in `scope`, oldest slot first; moves on the rows not due.
 
     Pages through the rows whose next_nudge_at has come (in that order) until `limit`
-    nudges are found (all of them with None) or PLAN_READ_CAP rows were read. Runs inside
-    the caller's write transaction.
+    nudges are found or PLAN_READ_CAP rows were read; with `limit` None, through all of
+    them (tests, benchmarks). Runs inside the caller's write transaction.
     """
     labels = candidate_weeks(now)
     page_size = PLAN_PAGE if limit is None else min(PLAN_PAGE, max(4 * limit, 100))
@@ -126,9 +126,9 @@ async def plan_due(
         await repo.move_next(result.moves)
         due += result.due
         read += len(page)
-        if len(page) < page_size or read >= PLAN_READ_CAP:
+        if len(page) < page_size:
             break
-        if limit is not None and len(due) >= limit:
+        if limit is not None and (len(due) >= limit or read >= PLAN_READ_CAP):
             break
         last = page[-1]
         after = (last.next_at, last.guild_id, last.user_id)
