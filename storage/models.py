@@ -52,11 +52,10 @@ CHALLENGE_METRICS = ("minutes", "active_days", "milestones")
 CHALLENGE_STATES = ("active", "ended", "cancelled")
 ANNOUNCEMENT_KINDS = ("start", "halfway", "end")
 ROLE_STATES = ("granted", "failed")
-# `members.next_nudge_at` meaning "not known: work it out at the next planning pass". Any
-# instant before every real planning run would do; a fixed one (not "now") keeps a writer
-# whose clock runs ahead from hiding a member from a planner whose clock runs behind. The
-# server default spells it in the format SQLAlchemy stores on SQLite, so that values read
-# back compare equal to what is bound (the planner's compare-and-set relies on it).
+# `members.next_nudge_at` for "work it out at the next planning pass": fixed, not "now", so
+# a writer whose clock runs ahead cannot hide a member from a planner whose clock lags. The
+# server default is spelled as SQLAlchemy stores it on SQLite, so a value read back equals
+# what is bound (the planner's compare-and-set relies on it).
 NUDGE_RECHECK = datetime(2000, 1, 1, tzinfo=UTC)
 _NUDGE_RECHECK_SQL = "'2000-01-01 00:00:00.000000'"
 
@@ -113,10 +112,8 @@ class Member(Base):
         CheckConstraint("nudge_hour >= 0 AND nudge_hour <= 23", name="nudge_hour"),
         CheckConstraint(_in("nudge_via", NUDGE_CHANNELS), name="nudge_via"),
         CheckConstraint("total_minutes >= 0 AND total_sessions >= 0", name="totals"),
-        # Planning reads "nudges on and next_nudge_at <= now" in this order (0005): an
-        # index range over the due rows only, whatever the membership (partial: members
-        # with nudges off are not in it). guild_id, user_id make the order total, so the
-        # planner pages through a backlog with a keyset instead of an OFFSET.
+        # Planning reads "nudges on and next_nudge_at <= now" in this order (0005): a range
+        # over the due rows only. guild_id, user_id make the order total (keyset paging).
         Index(
             None,
             "next_nudge_at",
@@ -148,11 +145,8 @@ class Member(Base):
     # summing every log in the guild. `StudyLogRepository.recompute_totals` repairs them.
     total_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_sessions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # The earliest instant this member's weekly nudge can be due (UTC; 0005): a lower
-    # bound kept by the scheduler (moved to the next slot when a nudge is claimed, or when
-    # planning finds the member not due) and reset to NUDGE_RECHECK whenever something the
-    # slot depends on changes. Planning reads only members with next_nudge_at <= now, so
-    # its cost follows the due work, not the membership. See bot.services.nudges.
+    # The earliest instant this member's weekly nudge can be due (0005), kept by the
+    # scheduler and reset to NUDGE_RECHECK when a slot input changes; see bot.services.nudges.
     next_nudge_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=NUDGE_RECHECK, server_default=text(_NUDGE_RECHECK_SQL)
     )
