@@ -6,13 +6,15 @@ Run: .venv/bin/python benchmarks/sharding.py --database-url postgresql+asyncpg:/
 Seeds a fresh schema server-side (INSERT ... SELECT generate_series, so a million rows
 take seconds, not a Python loop), then prints:
 - the time for one process of N to plan one minute of due work (nudges, digests,
-  challenge announcements: the scheduler's read side) for its shard, N = 1, 2, 4
-  (target <= 2 s at N = 1, falling roughly as 1/N);
+  challenge announcements: the scheduler's planning) for its shard, N = 1, 2, 4
+  (target <= 2 s at N = 1, falling roughly as 1/N); then the same with every due nudge
+  planned instead of the 25 pacing takes in a minute (the work that divides by N);
 - leaderboard (week / month / all time) and challenge standings p50 in a typical guild
   (target <= 20 ms);
 - rows and bytes per member over every table and index, to size the database.
 The steady state at the measured instant (Thursday 12:00 UTC): every member whose slot
-passed earlier this week was nudged; the members whose slot is this hour are due.
+passed earlier this week was nudged (next_nudge_at: next week's slot); the members whose
+slot is this hour are due (about 6,000: one slot of 168).
 Not a test: nothing asserts. The schema is dropped afterwards unless --keep.
 """
 
@@ -55,25 +57,37 @@ def _guild(i: int, guilds: int) -> int:
 
 async def seed(conn, members: int, guilds: int, logs: int) -> None:
     p = {"m": members, "g": guilds, "l": logs, "now": NOW, "monday": MONDAY}
+    # Guild i's digest slot is (i + i // 8) % 168: guild i's shard of N <= 8 depends on
+    # i % 8 only (see GUILD_SQL), so each slot's guilds are spread over the shards too.
     await conn.execute(
         text(
             f"""INSERT INTO guild_settings (guild_id, timezone, leaderboard_enabled,
                 nudge_weekday, nudge_hour, nudge_channel_id, created_at, updated_at)
-            SELECT {GUILD_SQL.format(i="s")}, 'UTC', true, s % 7, (s * 5) % 24,
+            SELECT {GUILD_SQL.format(i="s")}, 'UTC', true, (s + s / 8) % 168 / 24, (s + s / 8) % 24,
                    900000000000000000 + s, :now, :now
             FROM generate_series(CAST(0 AS bigint), :g - 1) s"""
         ),
         p,
     )
-    # Member i: guild i % g, slot weekday i % 7 at hour (i * 5) % 24 (UTC).
+    # Member i: guild i % g; week-hour slot q = (i + i // g) % 168 (weekday q // 24 at hour
+    # q % 24, UTC), so a slot's members are spread over every guild and shard (with the
+    # slot taken from i alone, everyone due at one instant sat in guilds of shard 0 of 4,
+    # and N changed nothing). next_nudge_at as the scheduler keeps it: this week's slot,
+    # or next week's once the member was nudged.
     await conn.execute(
         text(
             f"""INSERT INTO members (guild_id, user_id, phase, timezone, nudge_enabled,
                 nudge_weekday, nudge_hour, nudge_via, dm_closed, nudge_custom,
-                digest_opt_out, total_minutes, total_sessions, created_at, updated_at)
+                digest_opt_out, total_minutes, total_sessions, next_nudge_at, created_at,
+                updated_at)
             SELECT {GUILD_SQL.format(i="s")}, 100000000000000000 + s, s % 5, 'UTC', true,
-                   s % 7, (s * 5) % 24, 'dm', false, true, false, 0, 0, :now, :now
-            FROM generate_series(CAST(0 AS bigint), :m - 1) s"""
+                   (s + s / :g) % 168 / 24, (s + s / :g) % 24, 'dm', false, true, false, 0, 0,
+                   slot + CASE WHEN slot < date_trunc('hour', CAST(:now AS timestamptz))
+                          THEN interval '7 days' ELSE interval '0' END, :now, :now
+            FROM generate_series(CAST(0 AS bigint), :m - 1) s,
+                 LATERAL (SELECT CAST(:monday AS timestamptz)
+                          + make_interval(days => CAST((s + s / :g) % 168 / 24 AS int),
+                                          hours => CAST((s + s / :g) % 24 AS int)) AS slot) t"""
         ),
         p,
     )
@@ -159,11 +173,12 @@ def _p50(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-async def plan_minute(sessionmaker, guide, scope: ShardScope) -> int:
-    """The scheduler's read side for one minute: due nudges (what pacing takes in one
-    call), due digests, due challenge announcements, all for `scope`'s guilds."""
+async def plan_minute(sessionmaker, guide, scope: ShardScope, limit: int | None = 25) -> int:
+    """The scheduler's planning for one minute: due nudges (what pacing takes in one
+    call, or every due one with `limit` None), due digests, due challenge announcements,
+    all for `scope`'s guilds."""
     clock = lambda: NOW  # noqa: E731
-    nudges = await NudgeService(sessionmaker, guide, clock).due(NOW, 25, scope)
+    nudges = await NudgeService(sessionmaker, guide, clock).due(NOW, limit, scope)
     work = CommunityWork(sessionmaker, guide, clock)
     digests = await work.due_digests(NOW, scope)
     announcements, _ = await work.due_announcements(NOW, scope)
@@ -194,19 +209,20 @@ async def main(args: argparse.Namespace) -> None:
         )
         sessionmaker = make_sessionmaker(engine)
         guide = load_guide()
-        for n in args.processes:
-            scope = ShardScope.of(n, {0})
-            await plan_minute(sessionmaker, guide, scope)  # warm the cache
-            samples, due = [], 0
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                due = await plan_minute(sessionmaker, guide, scope)
-                samples.append(time.perf_counter() - t)
-            print(
-                f"plan one minute, one process of {n} (shard 0 of {n}): p50 "
-                f"{_p50(samples):.0f} ms, max {max(samples) * 1000:.0f} ms "
-                f"({due} items taken this minute)"
-            )
+        for limit, what in ((25, "plan one minute"), (None, "plan every due nudge")):
+            for n in args.processes:
+                scope = ShardScope.of(n, {0})
+                await plan_minute(sessionmaker, guide, scope, limit)  # warm the cache
+                samples, due = [], 0
+                for _ in range(args.repeat):
+                    t = time.perf_counter()
+                    due = await plan_minute(sessionmaker, guide, scope, limit)
+                    samples.append(time.perf_counter() - t)
+                print(
+                    f"{what}, one process of {n} (shard 0 of {n}): p50 "
+                    f"{_p50(samples):.1f} ms, max {max(samples) * 1000:.1f} ms "
+                    f"({due} items planned)"
+                )
         async with engine.connect() as conn:
             backlog = await conn.execute(
                 text(
@@ -215,7 +231,7 @@ async def main(args: argparse.Namespace) -> None:
                     "d.user_id = m.user_id AND d.iso_week = '2026-W11')"
                 )
             )
-            print(f"  (members not yet nudged this week, read every minute: {backlog.scalar():,})")
+            print(f"  (members not yet nudged this week: {backlog.scalar():,})")
 
         clock = lambda: NOW  # noqa: E731
         boards = LeaderboardService(sessionmaker, guide, clock)

@@ -14,7 +14,7 @@ Design notes (why it looks like this):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false, true
@@ -51,6 +52,12 @@ CHALLENGE_METRICS = ("minutes", "active_days", "milestones")
 CHALLENGE_STATES = ("active", "ended", "cancelled")
 ANNOUNCEMENT_KINDS = ("start", "halfway", "end")
 ROLE_STATES = ("granted", "failed")
+# `members.next_nudge_at` for "work it out at the next planning pass": fixed, not "now", so
+# a writer whose clock runs ahead cannot hide a member from a planner whose clock lags. The
+# server default is spelled as SQLAlchemy stores it on SQLite, so a value read back equals
+# what is bound (the planner's compare-and-set relies on it).
+NUDGE_RECHECK = datetime(2000, 1, 1, tzinfo=UTC)
+_NUDGE_RECHECK_SQL = "'2000-01-01 00:00:00.000000'"
 
 _MEMBER_FK = ("guild_id", "user_id")
 _MEMBER_REF = ("members.guild_id", "members.user_id")
@@ -105,6 +112,16 @@ class Member(Base):
         CheckConstraint("nudge_hour >= 0 AND nudge_hour <= 23", name="nudge_hour"),
         CheckConstraint(_in("nudge_via", NUDGE_CHANNELS), name="nudge_via"),
         CheckConstraint("total_minutes >= 0 AND total_sessions >= 0", name="totals"),
+        # Planning reads "nudges on and next_nudge_at <= now" in this order (0005): a range
+        # over the due rows only. guild_id, user_id make the order total (keyset paging).
+        Index(
+            None,
+            "next_nudge_at",
+            "guild_id",
+            "user_id",
+            postgresql_where=text("nudge_enabled = true"),
+            sqlite_where=text("nudge_enabled = 1"),
+        ),
     )
 
     guild_id: Mapped[int] = mapped_column(SnowflakeId, primary_key=True, autoincrement=False)
@@ -128,6 +145,11 @@ class Member(Base):
     # summing every log in the guild. `StudyLogRepository.recompute_totals` repairs them.
     total_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_sessions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The earliest instant this member's weekly nudge can be due (0005), kept by the
+    # scheduler and reset to NUDGE_RECHECK when a slot input changes; see bot.services.nudges.
+    next_nudge_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=NUDGE_RECHECK, server_default=text(_NUDGE_RECHECK_SQL)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from bot.services.base import Service
 from bot.services.challenges import METRIC_UNITS, boards_from, fmt_progress, info
 from bot.services.formatting import fmt_minutes, plural
+from bot.services.nudge_plan import cached_zone, candidate_weeks
 from bot.services.nudge_text import current_slot
-from bot.services.nudges import cached_zone, candidate_weeks
 from storage.models import GuildSettings
 from storage.repositories.challenges import ChallengeRepository, window_end
 from storage.repositories.deliveries import ANNOUNCEMENTS, DeliveryLedger

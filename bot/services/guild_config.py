@@ -16,6 +16,7 @@ from bot.services.errors import ValidationError
 from bot.services.feedback import question_key
 from bot.services.parsing import replace_surrogates
 from storage.repositories import GuildConfigRepository, GuildRepository
+from storage.repositories.nudges import NudgeRepository
 
 MIN_FAQ_QUESTION = 3
 MAX_FAQ_QUESTION = 300
@@ -55,7 +56,19 @@ class GuildConfigService(Service):
         await self._set_channel(guild_id, "ask_channel_id", channel_id)
 
     async def set_nudge_channel(self, guild_id: int, channel_id: int | None) -> None:
-        await self._set_channel(guild_id, "nudge_channel_id", channel_id)
+        """Where channel-route nudges go (None: they fall back to DMs).
+
+        A new channel can make a member deliverable who was not (DMs closed, channel
+        route), so the guild's members go back to the planner in the same transaction.
+        """
+        check_ids(guild_id, 1)
+        _check_channel(channel_id)
+        now = self._now()
+        async with self._write() as session:
+            settings = await GuildRepository(session).get_or_create(guild_id, now)
+            settings.nudge_channel_id = channel_id
+            settings.updated_at = now
+            await NudgeRepository(session).recheck_guild(guild_id, now, defaults_only=False)
 
     async def nudge_channel(self, guild_id: int) -> int | None:
         check_ids(guild_id, 1)

@@ -1,18 +1,26 @@
 """Weekly nudges: preferences, planning who is due, composing the message, previewing it.
 
-Scheduling is computed, not stored: a member is due when this local ISO week's slot
-(their weekday/hour, or the guild default) has passed and no delivery row exists for
-(guild, member, that week). Reading that from the database every minute gives catch-up
-after downtime for free (a missed slot is still "passed and undelivered" until the local
-week ends) and needs no in-memory timers. Delivery itself lives in `bot.services.scheduler`.
+A member is due when this local ISO week's slot (their weekday/hour, or the guild default)
+has passed and no delivery row exists for (guild, member, that week). That rule is
+evaluated here, in Python, every minute; it gives catch-up after downtime for free (a
+missed slot is still "passed and undelivered" until the local week ends) and needs no
+in-memory timers. Delivery itself lives in `bot.services.scheduler`.
+
+Which members the rule is evaluated for comes from `members.next_nudge_at`, a stored lower
+bound on when the member can next be due: planning reads only rows whose bound has come,
+through an index, so one minute's planning costs what is due in it, not the membership.
+The bound moves forward when a nudge is claimed (to the next week's slot) and when
+planning reads a member who is not due (to the slot it is waiting for, or next week's when
+this week's is served or cannot be delivered). Anything that can make a member due sooner
+resets it to `NUDGE_RECHECK` (`MemberRepository.update`, `NudgeRepository.recheck_guild`).
+Moving it is a compare-and-set on what was read, so a settings change that lands while a
+planner is working is never overwritten by a bound computed from the old settings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,19 +28,17 @@ from bot.services.base import Service, check_guild, check_ids
 from bot.services.clock import WEEKDAY_NAMES
 from bot.services.errors import ValidationError
 from bot.services.formatting import phase_name
+from bot.services.nudge_plan import DueNudge, cached_zone, plan_due
 from bot.services.nudge_text import (
     FrontEnd,
     NextMilestone,
     Nudge,
     NudgeFacts,
     compose_nudge,
-    current_slot,
-    iso_week_of,
     next_slot,
 )
 from bot.services.parsing import is_whole_number, parse_whole_number
 from bot.services.stats import streaks_from_days
-from bot.services.timezones import zone
 from storage.models import NUDGE_CHANNELS
 from storage.repositories import (
     GuildRepository,
@@ -40,10 +46,9 @@ from storage.repositories import (
     MilestoneRepository,
     StudyLogRepository,
 )
-from storage.repositories.nudges import NudgeCandidate, NudgeRepository
+from storage.repositories.nudges import NudgeRepository
 from storage.sharding import ALL, ShardScope
 
-_MAX_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14 covers every IANA zone
 DM_CLOSED_NOTICE = (
     "I could not DM you your weekly nudge: your DMs from this server are closed. Allow "
     "direct messages from server members (Privacy Settings), then run `/nudges on dm`; or "
@@ -82,44 +87,6 @@ def parse_hour(value: int | str) -> int:
     return hour
 
 
-def slot_bound(now: datetime) -> int | None:
-    """The latest slot (`weekday * 24 + hour`, local) that can have passed anywhere at
-    `now`, or None when every slot may have (no filter).
-
-    A conservative filter the planning query applies in SQL, so members whose slot is
-    still ahead this week are not read every minute: local time is UTC-12..UTC+14, so a
-    slot later than UTC's week-hour + 14 (+2 for DST shifts and part-hour zones) has not
-    come anywhere. Early on Monday (UTC) some zones are still in last week, where every
-    slot may be due and unsent: no filter then, nor when the bound reaches Sunday night.
-    """
-    week_hour = now.astimezone(UTC).weekday() * 24 + now.astimezone(UTC).hour
-    if week_hour < 14:
-        return None
-    bound = week_hour + 16
-    return bound if bound < 7 * 24 - 1 else None
-
-
-def candidate_weeks(now: datetime) -> tuple[str, ...]:
-    """The ISO weeks some timezone is in at `now` (one, or two around Monday 00:00)."""
-    labels = {iso_week_of((now - _MAX_OFFSET).date()), iso_week_of((now + _MAX_OFFSET).date())}
-    return tuple(sorted(labels))
-
-
-@lru_cache(maxsize=4096)
-def cached_zone(name: str) -> ZoneInfo:
-    return zone(name)
-
-
-@dataclass(frozen=True, slots=True)
-class DueNudge:
-    guild_id: int
-    user_id: int
-    iso_week: str
-    due_at: datetime
-    target: str  # "dm" | "channel"
-    channel_id: int | None
-
-
 @dataclass(frozen=True, slots=True)
 class NudgePreferences:
     enabled: bool
@@ -136,28 +103,6 @@ class NudgePreview:
     nudge: Nudge
     preferences: NudgePreferences
     next_at: datetime | None  # UTC; None when nudges are off
-
-
-def plan(candidates: list[NudgeCandidate], now: datetime, limit: int | None) -> list[DueNudge]:
-    """Pure: which candidates are due at `now`, oldest slot first (fair catch-up)."""
-    slots: dict[tuple[str, int, int], tuple[str, datetime]] = {}
-    due: list[DueNudge] = []
-    for c in candidates:
-        key = (c.timezone, c.weekday, c.hour)
-        slot = slots.get(key)
-        if slot is None:
-            slot = slots[key] = current_slot(now, c.weekday, c.hour, cached_zone(c.timezone))
-        label, instant = slot
-        if instant > now or c.latest_week == label:
-            continue
-        if c.via == "channel" and c.nudge_channel_id is not None:
-            due.append(
-                DueNudge(c.guild_id, c.user_id, label, instant, "channel", c.nudge_channel_id)
-            )
-        elif not c.dm_closed:
-            due.append(DueNudge(c.guild_id, c.user_id, label, instant, "dm", None))
-    due.sort(key=lambda d: (d.due_at, d.guild_id, d.user_id))
-    return due if limit is None else due[:limit]
 
 
 class ProblemNotices:
@@ -195,13 +140,14 @@ class NudgeService(Service):
         self, now: datetime | None = None, limit: int | None = None, scope: ShardScope = ALL
     ) -> list[DueNudge]:
         """Nudges due at `now` (default: the clock) and not yet claimed, oldest first;
-        only for guilds in `scope` (the shards this process holds)."""
+        only for guilds in `scope` (the shards this process holds).
+
+        One write transaction: reading the rows whose next_nudge_at has come also moves
+        on those found not due (`bot.services.nudge_plan.plan_due`).
+        """
         at = now or self._now()
-        async with self._read() as session:
-            candidates = await NudgeRepository(session).candidates(
-                candidate_weeks(at), scope, slot_bound(at)
-            )
-        return plan(candidates, at, limit)
+        async with self._write() as session:
+            return await plan_due(NudgeRepository(session), at, limit, scope)
 
     async def preferences(self, guild_id: int, user_id: int) -> NudgePreferences:
         check_ids(guild_id, user_id)
@@ -287,6 +233,8 @@ class NudgeService(Service):
             settings.nudge_weekday = wd
             settings.nudge_hour = hr
             settings.updated_at = now
+            # Members on the default may now be due sooner: the planner works it out.
+            await NudgeRepository(session).recheck_guild(guild_id, now, defaults_only=True)
 
     async def set_digest_opt_out(self, guild_id: int, user_id: int, opt_out: bool) -> None:
         check_ids(guild_id, user_id)

@@ -134,7 +134,12 @@ class CommunityScheduler(Service):
             {"guild_id": d.guild_id, "user_id": d.user_id, "iso_week": d.iso_week, "via": d.target}
             for d in due
         ]
-        claimed = await self._claim(NUDGES, rows, now)
+        # The claim and the move of each member's next_nudge_at to next week's slot are
+        # one transaction: a claimed member leaves the due range at once. A member whose
+        # claim another process holds is moved too (the claim row exists either way).
+        async with self._write() as session:
+            claimed = await DeliveryLedger(session, NUDGES).claim(rows, now)
+            await NudgeRepository(session).move_next([d.then for d in due if d.then])
         count = 0
         for d in due:
             row_id = claimed.get((d.guild_id, d.user_id, d.iso_week))

@@ -9,10 +9,24 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, StudyLog
+from storage.models import NUDGE_RECHECK, Member, StudyLog
 from storage.repositories._dialect import insert_for
 
 MemberKey = tuple[int, int]  # (guild_id, user_id)
+# Member columns a weekly nudge's timing or route depends on. Changing any of them sends
+# the member back to the planner (next_nudge_at = NUDGE_RECHECK), which works out the new
+# slot on its next pass; see bot.services.nudges.
+NUDGE_INPUTS = frozenset(
+    {
+        "nudge_enabled",
+        "nudge_weekday",
+        "nudge_hour",
+        "nudge_custom",
+        "nudge_via",
+        "dm_closed",
+        "timezone",
+    }
+)
 
 
 def _new_member(guild_id: int, user_id: int, now: datetime) -> dict[str, Any]:
@@ -115,7 +129,14 @@ class MemberRepository:
         await self._session.execute(stmt)
 
     async def update(self, guild_id: int, user_id: int, now: datetime, **values: Any) -> None:
-        """Set columns on an existing member (callers get-or-create first)."""
+        """Set columns on an existing member (callers get-or-create first).
+
+        A change to a nudge input also resets next_nudge_at, here rather than in each
+        caller, so no settings path (console, /settings, /nudges, a future one) can leave a
+        member waiting on a slot computed from their old settings.
+        """
+        if NUDGE_INPUTS.intersection(values):
+            values = {"next_nudge_at": NUDGE_RECHECK, **values}
         await self._session.execute(
             update(Member)
             .where(Member.guild_id == guild_id, Member.user_id == user_id)

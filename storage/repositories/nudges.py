@@ -6,11 +6,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import String, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DigestDelivery, GuildSettings, Member, NudgeDelivery, StudyLog
+from storage.models import (
+    NUDGE_RECHECK,
+    DigestDelivery,
+    GuildSettings,
+    Member,
+    NudgeDelivery,
+    StudyLog,
+)
 from storage.sharding import ALL, ShardScope
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +43,19 @@ class NudgeCandidate:
     dm_closed: bool
     nudge_channel_id: int | None
     latest_week: str | None  # newest delivery week among the candidate labels
+    next_at: datetime  # members.next_nudge_at as read (the planner's compare-and-set)
+    updated_at: datetime  # members.updated_at as read (likewise)
+
+
+@dataclass(frozen=True, slots=True)
+class NextNudge:
+    """Move a member's next_nudge_at from what was read to `to`, unless the row changed."""
+
+    guild_id: int
+    user_id: int
+    seen_next: datetime
+    seen_updated: datetime
+    to: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,27 +69,33 @@ class DigestCandidate:
     latest_week: str | None
 
 
+# Keyset position in the planning order: (next_nudge_at, guild_id, user_id).
+PlanCursor = tuple[datetime, int, int]
+
+
 class NudgeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def candidates(
-        self, labels: Sequence[str], scope: ShardScope = ALL, slot_bound: int | None = None
+        self,
+        labels: Sequence[str],
+        now: datetime,
+        scope: ShardScope = ALL,
+        after: PlanCursor | None = None,
+        limit: int = 1_000,
     ) -> list[NudgeCandidate]:
-        """Members with nudges on who have no delivery in the newest candidate week.
+        """Members with nudges on whose `next_nudge_at` has come, in that order.
 
-        Only guilds in `scope` (this process's shards): the filter is part of the query,
-        so a process of N reads about 1/N of the members. With `slot_bound`, only members
-        whose effective slot (`weekday * 24 + hour`, their own or the guild default) is at
-        most that: the caller's conservative "cannot have passed yet" cut
-        (`bot.services.nudges.slot_bound`), so later slots are not read every minute.
+        A range of the partial index (next_nudge_at, guild_id, user_id) over members with
+        nudges on: the rows read are the due ones plus any the planner has to re-examine
+        (`NUDGE_RECHECK`), never the whole membership. `scope` (this process's shards) is
+        applied to those rows. `after` continues from the last row of a previous page.
 
-        `labels` are the ISO weeks any timezone can be in right now (at most two). The
-        newest delivery among them comes from a correlated lookup on the unique
-        (guild_id, user_id, iso_week) index; members already served in the newest week are
-        filtered in SQL, so late in the week almost nothing comes back.
+        `labels` are the ISO weeks any timezone can be in right now (at most two); the
+        newest delivery among them comes from a lookup on the unique
+        (guild_id, user_id, iso_week) index, for the rows read only.
         """
-        newest = max(labels)
         d = NudgeDelivery
         latest = (
             select(func.max(d.iso_week))
@@ -67,8 +105,8 @@ class NudgeRepository:
                 d.iso_week.in_(list(labels)),
             )
             .scalar_subquery()
-            .label("latest")
         )
+        order = (Member.next_nudge_at, Member.guild_id, Member.user_id)
         stmt = (
             select(
                 Member.guild_id,
@@ -83,44 +121,31 @@ class NudgeRepository:
                 GuildSettings.nudge_hour,
                 GuildSettings.nudge_channel_id,
                 latest,
+                Member.next_nudge_at,
+                Member.updated_at,
             )
             .select_from(Member)
             .outerjoin(GuildSettings, GuildSettings.guild_id == Member.guild_id)
-            .where(Member.nudge_enabled.is_(True), scope.where(Member.guild_id))
+            # `== true()` (not IS TRUE) so both databases match the partial index's WHERE.
+            .where(
+                Member.nudge_enabled == true(),
+                Member.next_nudge_at <= now,
+                scope.where(Member.guild_id),
+            )
+            .order_by(*order)
+            .limit(limit)
         )
-        if slot_bound is not None:
-            slot = case(
-                (
-                    Member.nudge_custom.is_(True),
-                    Member.nudge_weekday * 24 + Member.nudge_hour,
-                ),
-                else_=func.coalesce(GuildSettings.nudge_weekday, 0) * 24
-                + func.coalesce(GuildSettings.nudge_hour, 18),
+        if after is not None:
+            at, guild_id, user_id = after
+            position = tuple_(
+                literal(at, UTCDateTime()),
+                literal(guild_id, BigInteger()),
+                literal(user_id, BigInteger()),
             )
-            stmt = stmt.where(slot <= slot_bound)
-        if len(set(labels)) == 1:
-            # One week everywhere (most of the week): "no delivery this week" is a plain
-            # NOT EXISTS, which PostgreSQL runs as one hash anti-join instead of a probe
-            # per member; `latest` is then NULL for every row returned.
-            served = (
-                select(d.id)
-                .where(
-                    d.guild_id == Member.guild_id,
-                    d.user_id == Member.user_id,
-                    d.iso_week == newest,
-                )
-                .exists()
-            )
-            stmt = stmt.with_only_columns(
-                *stmt.selected_columns[:-1], literal(None, String).label("latest")
-            ).where(~served)
-            outer = stmt
-        else:
-            sub = stmt.subquery()
-            outer = select(sub).where(or_(sub.c.latest.is_(None), sub.c.latest < newest))
+            stmt = stmt.where(tuple_(*order) > position)
         out = []
-        for row in (await self._session.execute(outer)).all():
-            g, u, tz, custom, wd, hr, via, closed, gwd, ghr, channel, last = row
+        for row in (await self._session.execute(stmt)).all():
+            g, u, tz, custom, wd, hr, via, closed, gwd, ghr, channel, last, nxt, upd = row
             out.append(
                 NudgeCandidate(
                     int(g),
@@ -132,9 +157,62 @@ class NudgeRepository:
                     bool(closed),
                     channel,
                     last,
+                    _aware(nxt) or NUDGE_RECHECK,
+                    _aware(upd) or NUDGE_RECHECK,
                 )
             )
         return out
+
+    async def move_next(self, moves: Sequence[NextNudge]) -> int:
+        """Store each member's next nudge time, compare-and-set on what was read.
+
+        A row whose next_nudge_at or updated_at changed since the planner read it (its
+        settings changed, or another process moved it) is left alone: the newer write wins
+        and the planner looks again when that value comes. Returns the rows moved.
+        """
+        if not moves:
+            return 0
+        m = Member.__table__.c
+        stmt = (
+            update(Member.__table__)
+            .where(
+                m.guild_id == bindparam("g"),
+                m.user_id == bindparam("u"),
+                m.next_nudge_at == bindparam("seen_next", type_=UTCDateTime),
+                m.updated_at == bindparam("seen_updated", type_=UTCDateTime),
+            )
+            .values(next_nudge_at=bindparam("to", type_=UTCDateTime))
+        )
+        params = [
+            {
+                "g": x.guild_id,
+                "u": x.user_id,
+                "seen_next": x.seen_next,
+                "seen_updated": x.seen_updated,
+                "to": x.to,
+            }
+            for x in moves
+        ]
+        result = await self._session.execute(stmt, params)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def recheck_guild(self, guild_id: int, now: datetime, *, defaults_only: bool) -> None:
+        """Make the planner re-examine a guild's members after a guild-wide change.
+
+        The guild's default slot (`defaults_only`: members who did not pick their own) or
+        its nudge channel changed, so a member's next nudge may now come sooner. Sets
+        `NUDGE_RECHECK` and bumps updated_at, so a planner's compare-and-set based on the
+        old settings fails instead of pushing the member past the new slot.
+        """
+        stmt = (
+            update(Member)
+            .where(Member.guild_id == guild_id, Member.nudge_enabled == true())
+            .values(next_nudge_at=NUDGE_RECHECK, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if defaults_only:
+            stmt = stmt.where(Member.nudge_custom == false())
+        await self._session.execute(stmt)
 
     async def digest_candidates(
         self, labels: Sequence[str], scope: ShardScope = ALL

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+from datetime import UTC, datetime
+from types import ModuleType
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from storage.engine import make_sessionmaker
 from storage.errors import DatabaseNewerThanCode, StorageError
-from storage.migrate import current_revision, downgrade, head_revision, upgrade
-from storage.models import Base
+from storage.migrate import MIGRATIONS_DIR, current_revision, downgrade, head_revision, upgrade
+from storage.models import NUDGE_RECHECK, Base, Member
 from tests.storage.conftest import DatabaseTarget
 
 
@@ -92,5 +97,87 @@ async def test_sqlite_connection_settings(empty_db: DatabaseTarget) -> None:
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 5000
+    finally:
+        await engine.dispose()
+
+
+def _migration(name: str) -> ModuleType:
+    path = MIGRATIONS_DIR / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_0005_backfills_next_nudge_at(empty_db: DatabaseTarget) -> None:
+    """Upgrading a database with members fills members.next_nudge_at the way the planner
+    would: this week's slot, next week's once nudged, guild default or own slot, in the
+    member's timezone; members with nudges off keep the "work it out" value."""
+    engine = empty_db.engine()
+    now = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # Thursday of 2026-W11
+    g, lone = 111_111_111_111_111_111, 222_222_222_222_222_222
+    members = {  # user: (guild, timezone, enabled, custom, weekday, hour)
+        1: (g, "UTC", True, True, 0, 18),  # Monday 18:00 passed, not nudged
+        2: (g, "UTC", True, True, 0, 18),  # ...and nudged this week
+        3: (g, "Asia/Kolkata", True, False, 0, 18),  # guild default: Wednesday 07:00
+        4: (lone, "UTC", True, False, 0, 0),  # no guild row: Monday 18:00
+        5: (g, "UTC", False, True, 0, 18),  # nudges off
+        6: (g, "Not/AZone", True, True, 4, 9),  # corrupt zone: UTC, Friday 09:00
+    }
+    try:
+        await upgrade(engine, "0004_sharding")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO guild_settings (guild_id, timezone, leaderboard_enabled, "
+                    "nudge_weekday, nudge_hour, created_at, updated_at) "
+                    "VALUES (:g, 'UTC', true, 2, 7, :now, :now)"
+                ),
+                {"g": g, "now": now},
+            )
+            for user, (guild, tz, enabled, custom, wd, hr) in members.items():
+                await conn.execute(
+                    text(
+                        "INSERT INTO members (guild_id, user_id, timezone, nudge_enabled, "
+                        "nudge_custom, nudge_weekday, nudge_hour, nudge_via, dm_closed, "
+                        "created_at, updated_at) VALUES (:g, :u, :tz, :on, :custom, :wd, "
+                        ":hr, 'dm', false, :now, :now)"
+                    ),
+                    {
+                        "g": guild,
+                        "u": user,
+                        "tz": tz,
+                        "on": enabled,
+                        "custom": custom,
+                        "wd": wd,
+                        "hr": hr,
+                        "now": now,
+                    },
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO nudge_deliveries (guild_id, user_id, iso_week, status, "
+                    "claimed_at, attempts) VALUES (:g, 2, '2026-W11', 'sent', :now, 1)"
+                ),
+                {"g": g, "now": now},
+            )
+        assert await upgrade(engine) == head_revision()
+        async with engine.connect() as conn:  # no table was copied and dropped (cascades)
+            assert (await conn.execute(text("SELECT count(*) FROM nudge_deliveries"))).scalar() == 1
+        async with engine.begin() as conn:  # again, at a known instant
+            await conn.run_sync(lambda c: _migration("0005_next_nudge").backfill(c, now))
+        async with make_sessionmaker(engine)() as session:
+            rows = await session.execute(select(Member.user_id, Member.next_nudge_at))
+            found = {int(u): at for u, at in rows.all()}
+        assert found == {
+            1: datetime(2026, 3, 9, 18, 0, tzinfo=UTC),
+            2: datetime(2026, 3, 16, 18, 0, tzinfo=UTC),
+            3: datetime(2026, 3, 11, 1, 30, tzinfo=UTC),
+            4: datetime(2026, 3, 9, 18, 0, tzinfo=UTC),
+            5: NUDGE_RECHECK,
+            6: datetime(2026, 3, 13, 9, 0, tzinfo=UTC),
+        }
     finally:
         await engine.dispose()

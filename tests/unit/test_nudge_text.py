@@ -10,6 +10,7 @@ import pytest
 
 from bot.services.delivery import Pacer, Pacing
 from bot.services.errors import ValidationError
+from bot.services.nudge_plan import candidate_weeks
 from bot.services.nudge_text import (
     NextMilestone,
     NudgeFacts,
@@ -18,7 +19,7 @@ from bot.services.nudge_text import (
     next_slot,
     upper_months,
 )
-from bot.services.nudges import candidate_weeks, parse_hour, parse_weekday
+from bot.services.nudges import parse_hour, parse_weekday
 from knowledge.content import load_guide
 
 NY = ZoneInfo("America/New_York")
