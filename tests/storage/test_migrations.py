@@ -181,3 +181,37 @@ async def test_0005_backfills_next_nudge_at(empty_db: DatabaseTarget) -> None:
         }
     finally:
         await engine.dispose()
+
+
+async def test_downgrades_keep_the_rows_that_point_at_members(empty_db: DatabaseTarget) -> None:
+    """Dropping a members column must not copy and drop the table: on SQLite with foreign
+    keys on, dropping `members` would cascade-delete every row that points at it."""
+    engine = empty_db.engine()
+    now = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+    try:
+        await upgrade(engine, "0004_sharding")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO members (guild_id, user_id, timezone, nudge_enabled, "
+                    "nudge_custom, nudge_weekday, nudge_hour, nudge_via, dm_closed, "
+                    "created_at, updated_at) VALUES (1, 2, 'UTC', true, false, 0, 18, 'dm', "
+                    "false, :now, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO nudge_deliveries (guild_id, user_id, iso_week, status, "
+                    "claimed_at, attempts) VALUES (1, 2, '2026-W11', 'sent', :now, 1)"
+                ),
+                {"now": now},
+            )
+        await upgrade(engine)
+        for revision in ("0004_sharding", "0003_community"):
+            await downgrade(engine, revision)
+            async with engine.connect() as conn:
+                deliveries = text("SELECT count(*) FROM nudge_deliveries")
+                assert (await conn.execute(deliveries)).scalar() == 1, revision
+    finally:
+        await engine.dispose()

@@ -38,6 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.drop_column("notice_told")
+    # ALTER TABLE DROP COLUMN (SQLite >= 3.35), not batch mode: batch mode copies `members`
+    # and drops the original, which with foreign keys on cascade-deletes every row that
+    # points at a member (deliveries, logs, milestones).
+    op.drop_column("members", "notice_told")
     op.drop_table("bot_state")
