@@ -74,19 +74,45 @@ def _run_command(connection: Connection, action: str, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Foreign keys off while SQLite migrates: Alembic's batch mode copies a table and drops
+    the original, and with foreign keys on, dropping `members` cascade-deletes every row
+    that points at a member (deliveries, logs, milestones)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _refuse_orphans(connection: Connection) -> None:
+    """With the checks off during the migration, make sure it left no dangling reference
+    (the transaction then rolls back rather than commit a broken database)."""
+    orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if orphans:
+        raise RuntimeError(f"the migration left rows pointing at nothing: {orphans[:5]}")
+
+
 async def _run(target: str | URL | AsyncEngine, action: str, revision: str) -> str | None:
     owned = not isinstance(target, AsyncEngine)
     engine = make_engine(target) if not isinstance(target, AsyncEngine) else target
     try:
         conn = await engine.connect()
+        sqlite = conn.dialect.name == "sqlite"
         try:
+            if sqlite:  # outside any transaction: SQLite ignores the pragma inside one
+                await conn.run_sync(_sqlite_foreign_keys, on=False)
             # `mentor_write` makes SQLite take the write lock up front (see storage.engine).
             conn = await conn.execution_options(mentor_write=True)
             async with conn.begin():
                 await conn.run_sync(_run_command, action, revision)
+                if sqlite:
+                    await conn.run_sync(_refuse_orphans)
             async with conn.begin():
                 heads = await conn.run_sync(_current_heads)
         finally:
+            if sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, on=True)  # the pool reuses it
             await conn.close()
     finally:
         if owned:

@@ -208,10 +208,13 @@ async def test_downgrades_keep_the_rows_that_point_at_members(empty_db: Database
                 {"now": now},
             )
         await upgrade(engine)
-        for revision in ("0004_sharding", "0003_community"):
+        for revision in ("0004_sharding", "0003_community", "0002_guild_config"):
             await downgrade(engine, revision)
             async with engine.connect() as conn:
                 deliveries = text("SELECT count(*) FROM nudge_deliveries")
                 assert (await conn.execute(deliveries)).scalar() == 1, revision
+                if empty_db.backend == "sqlite":  # switched off to migrate, back on after
+                    pragma = text("PRAGMA foreign_keys")
+                    assert (await conn.execute(pragma)).scalar() == 1
     finally:
         await engine.dispose()
