@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+import yarl
 
 from bot.discord.app import MentorBot, build_bot_services
 from bot.discord.context import BotServices
@@ -54,6 +56,12 @@ class Twin:
     @property
     def guild_id(self) -> int:
         return int(self.info["guildId"])
+
+    def front_url_for(self, tag: str) -> str:
+        """The REST front door for one bot process among several: the proxy records `tag`
+        as `via` on every request it sends, so a test can tell who sent what."""
+        front = yarl.URL(self.info["frontUrl"])
+        return str(front.with_path(f"/via/{tag}{front.path}"))
 
     def user(self, name: str) -> str:
         return self.info["users"][name]
@@ -99,7 +107,7 @@ class Twin:
     async def sent_requests(
         self, method: str, path_pattern: str, after_seq: int = -1
     ) -> list[dict[str, Any]]:
-        """What discord.py sent over HTTP (`{seq, method, path, body}`), via the proxy.
+        """What discord.py sent over HTTP (`{seq, method, path, via, body}`), via the proxy.
 
         Bodies are parsed here, not in Node, so 64-bit ids keep every digit."""
         found = await self.call(
@@ -110,6 +118,7 @@ class Twin:
                 "seq": r["seq"],
                 "method": r["method"],
                 "path": r["path"],
+                "via": r.get("via"),
                 "body": json.loads(r["raw"]),
             }
             for r in found
@@ -141,9 +150,12 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def launch_twin(log_path: Path) -> AsyncIterator[Twin]:
+async def launch_twin(log_path: Path, *, shard_count: int = 1) -> AsyncIterator[Twin]:
     """A discord-digital-twin process (twin.mjs) for the block; it stops when the block ends
-    (its stdin closes). Tests that stop Discord on purpose launch their own."""
+    (its stdin closes). Tests that stop Discord on purpose launch their own.
+
+    `shard_count` > 1: a sharded twin (two guilds on different shards, the gateway routed by
+    IDENTIFY's shard; see shard_router.mjs), for runs with several shard processes."""
     node = shutil.which("node")
     if node is None or not TWIN_PACKAGE.is_dir():
         pytest.fail("e2e tests need Node 20 and `npm ci` in the repository root")
@@ -155,6 +167,7 @@ async def launch_twin(log_path: Path) -> AsyncIterator[Twin]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=log,
+        env={**os.environ, "TWIN_SHARD_COUNT": str(shard_count)},
     )
     try:
         assert process.stdout is not None

@@ -19,10 +19,11 @@ does, only where its HTTP and WebSocket traffic goes and how the twin's replies 
    attachments such as the /progress chart). Multipart requests are sent as their JSON
    part only, and the dropped files are recorded in `UPLOADS` for the tests to inspect.
 7. The twin's READY has no `shard` field, which discord.py's `AutoShardedBot` reads (the
-   bot is sharded). The twin serves one shard only (`GET /gateway/bot` says `shards: 1`;
-   it ignores IDENTIFY's `shard` and sends every guild and event to every connection), so
-   READY is completed with `[0, 1]`. For the same reason no e2e run uses two shard
-   processes: the twin cannot route guilds to shards (see README, "Sharding").
+   bot is sharded). The twin itself serves one shard (it ignores IDENTIFY's `shard` and
+   sends every guild and event to every connection), so a READY without `shard` is
+   completed with `[0, 1]`. A READY that carries `shard` is left alone: twin.mjs started
+   with TWIN_SHARD_COUNT > 1 routes the gateway by shard (shard_router.mjs) and sends each
+   connection its own `[id, count]`, which the two-shard e2e run relies on.
 
 Modals need no shim: the twin stores a type-9 callback's form like any other response,
 and its `simulateModalSubmit` (exposed by twin.mjs as `submitModal`) sends a real
@@ -122,7 +123,9 @@ def _string_permissions(original: Any) -> Any:
     return bulk_upsert
 
 
-def _single_shard_ready(original: Any) -> Any:
+def _shard_in_ready(original: Any) -> Any:
+    """Only fill `shard` when the twin sent none: a routed twin's value must win."""
+
     def parse_ready(self: AutoShardedConnectionState, data: dict[str, Any]) -> None:
         data.setdefault("shard", [0, 1])
         original(self, data)
@@ -140,7 +143,7 @@ def twin_shims(rest_url: str, gateway_url: str) -> Iterator[None]:
         patch.object(
             AutoShardedConnectionState,
             "parse_ready",
-            _single_shard_ready(AutoShardedConnectionState.parse_ready),
+            _shard_in_ready(AutoShardedConnectionState.parse_ready),
         ),
         patch.object(
             ConnectionState,

@@ -3,17 +3,43 @@
 // its scripted-user API over a tiny local HTTP control server, so the Python e2e tests can
 // drive it. Prints one JSON line with the URLs and ids, then
 // serves until stdin closes (the pytest fixture closes it to stop the twin).
+//
+// TWIN_SHARD_COUNT=N (N > 1; default 1) makes it a sharded Discord for multi-process runs: a
+// second guild whose id lands on shard 1 (the first lands on shard 0), the gateway routed by
+// shard (shard_router.mjs) and `GET /gateway/bot` answering `shards: N`. With the default,
+// nothing below changes: one guild, every event to every connection, as the twin does.
 import http from 'node:http'
 import { DigitalDiscord } from 'discord-digital-twin'
+import { guildIdOnShard, routeShards, shardOf } from './shard_router.mjs'
 
 const GUILD_TEXT = 0
-const discord = new DigitalDiscord({
-  guild: { name: 'MLE Study Group' },
+const SHARD_COUNT = Number(process.env.TWIN_SHARD_COUNT ?? '1')
+if (!(Number.isInteger(SHARD_COUNT) && SHARD_COUNT >= 1)) {
+  throw new Error(`TWIN_SHARD_COUNT must be a positive integer, not ${SHARD_COUNT}`)
+}
+const SHARDED = SHARD_COUNT > 1
+const studyGroup = {
+  name: 'MLE Study Group',
   channels: [
     { name: 'general', type: GUILD_TEXT },
     { name: 'ask-here', type: GUILD_TEXT },
     { name: 'nudges', type: GUILD_TEXT },
   ],
+}
+const guildOptions = SHARDED
+  ? {
+      guilds: [
+        { ...studyGroup, id: guildIdOnShard(0, SHARD_COUNT, 0) },
+        {
+          id: guildIdOnShard(1, SHARD_COUNT, 1),
+          name: 'Second Study Group',
+          channels: [{ name: 'lounge', type: GUILD_TEXT }],
+        },
+      ],
+    }
+  : { guild: { name: studyGroup.name }, channels: studyGroup.channels }
+const discord = new DigitalDiscord({
+  ...guildOptions,
   users: [
     { username: 'alice' },
     { username: 'bob' },
@@ -24,6 +50,8 @@ const discord = new DigitalDiscord({
   botUser: { username: 'MLE Mentor' },
 })
 await discord.start()
+// Installed before any bot connects (the gateway is created by start()).
+const routing = SHARDED ? routeShards(discord.server.gateway) : null
 
 const channels = await discord.prisma.channel.findMany({ orderBy: { name: 'asc' } })
 const users = await discord.prisma.user.findMany({ where: { bot: false } })
@@ -40,7 +68,9 @@ async function botMessagesAfter(channelId, afterId) {
 // can see what went over the wire and inject faults. It records the JSON body of every
 // request (the twin itself drops fields it does not model, such as `allowed_mentions`), and
 // answers requests matching an injected fault with that HTTP status instead of forwarding
-// them (e.g. a 503 on the command sync).
+// them (e.g. a 503 on the command sync). A client may put `/via/TAG` before the path (its
+// REST base URL, see Twin.front_url_for): the prefix is stripped and TAG recorded as `via`,
+// so tests with several bot processes see which one sent what.
 const upstream = new URL(discord.restUrl).origin
 const faults = []
 const sent = []
@@ -50,10 +80,12 @@ const front = http.createServer(async (request, response) => {
   const chunks = []
   for await (const chunk of request) chunks.push(chunk)
   const body = Buffer.concat(chunks)
-  const path = request.url
+  const tagged = /^\/via\/([\w-]+)(\/.*)$/.exec(request.url)
+  const via = tagged ? tagged[1] : null
+  const path = tagged ? tagged[2] : request.url
   if (body.length && (request.headers['content-type'] ?? '').includes('json')) {
     // Kept as text: JSON.parse would round 64-bit ids (e.g. in allowed_mentions.users).
-    sent.push({ seq: sent.length, method: request.method, path, raw: body.toString('utf8') })
+    sent.push({ seq: sent.length, method: request.method, path, via, raw: body.toString('utf8') })
   }
   const fault = faults.find(
     (f) => f.remaining > 0 && f.method === request.method && new RegExp(f.pathPattern).test(path),
@@ -74,7 +106,11 @@ const front = http.createServer(async (request, response) => {
       headers,
       body: body.length ? body : undefined,
     })
-    const out = Buffer.from(await reply.arrayBuffer())
+    let out = Buffer.from(await reply.arrayBuffer())
+    if (SHARDED && reply.ok && /^\/api\/v\d+\/gateway\/bot\b/.test(path)) {
+      // The twin always answers `shards: 1`; Discord recommends the count it shards by.
+      out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString('utf8')), shards: SHARD_COUNT }))
+    }
     const replyHeaders = {}
     reply.headers.forEach((value, key) => {
       if (!HOP_BY_HOP.includes(key)) replyHeaders[key] = value
@@ -189,6 +225,11 @@ const actions = {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   },
+  async shardRouting() {
+    // What the shard router saw: each IDENTIFY's shard and each dispatch it let through.
+    if (!routing) throw new Error('the twin is not sharded: start it with TWIN_SHARD_COUNT > 1')
+    return routing
+  },
   async setPermissions({ userId, permissions }) {
     await discord.prisma.guildMember.update({
       where: { guildId_userId: { guildId: discord.guildId, userId } },
@@ -224,6 +265,13 @@ process.stdout.write(
     botToken: discord.botToken,
     botUserId: discord.botUserId,
     guildId: discord.guildId,
+    shardCount: SHARD_COUNT,
+    guilds: (await discord.prisma.guild.findMany({ orderBy: { name: 'asc' } })).map((g) => ({
+      id: g.id,
+      name: g.name,
+      shard: shardOf(g.id, SHARD_COUNT),
+      channels: byName(channels.filter((c) => c.guildId === g.id)),
+    })),
     channels: byName(channels),
     users: byName(users),
   }) + '\n',
