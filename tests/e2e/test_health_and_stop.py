@@ -54,14 +54,23 @@ def health(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @asynccontextmanager
-async def bot_process(twin: Twin, root: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = bot_env(twin, root)
+async def bot_process(
+    twin: Twin,
+    root: Path,
+    *,
+    env: dict[str, str] | None = None,
+    front_url: str | None = None,
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`mentor run` in a subprocess logging to root/bot.log; killed if still running at the
+    end. `env` replaces `bot_env`'s, `front_url` the twin's REST front door (several
+    processes each take a tagged one: `Twin.front_url_for`)."""
+    env = env or bot_env(twin, root)  # bot_env also creates `root`
     log = (root / "bot.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.e2e.bot_process",
-        twin.info["frontUrl"],
+        front_url or twin.info["frontUrl"],
         twin.info["gatewayUrl"],
         cwd=ROOT,
         env=env,
