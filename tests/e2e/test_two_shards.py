@@ -7,7 +7,9 @@ What it proves: each process identifies with its own shard, receives only its sh
 and reports that shard connected; a question @mentioning the bot is delivered only to the
 process holding its guild's shard and answered once, by that process (the twin's REST proxy
 records which process sent each request); application commands are synced once, by the
-process holding shard 0, and the "already synced" marker lands in the shared database.
+process holding shard 0, and the "already synced" marker lands in the shared database; a
+nudge due in each guild when the processes start (seeded in the shared database; the
+scheduler's first pass runs once connected) goes out once, from the guild's own process.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.health import heartbeat_path, read_heartbeat
-from storage.engine import make_engine
+from bot.services.bundle import build_progress_services
+from bot.services.clock import utc_now
+from bot.services.guild_config import GuildConfigService
+from knowledge.content import load_guide
+from storage.engine import make_engine, make_sessionmaker
+from storage.migrate import upgrade
 from tests.e2e.conftest import Twin, launch_twin
 from tests.e2e.test_health_and_stop import (
     bot_env,
@@ -38,6 +45,7 @@ from tests.e2e.test_health_and_stop import (
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 PG_ENV = "TEST_DATABASE_URL"
 SHARDS = 2
+NUDGES = ("nudges", "lounge-nudges")  # each guild's nudge channel, by shard
 COMMANDS_PUT = r"^/api/v10/applications/\d+/guilds/\d+/commands$"
 
 
@@ -89,6 +97,30 @@ async def wait_for(check: Callable[[], Any], what: str, limit: float = 20) -> An
         await asyncio.sleep(0.05)
 
 
+async def seed_due_nudges(
+    url: str, schema: str, guide_dir: Path, due: dict[int, tuple[int, int]]
+) -> None:
+    """Migrate the shared schema and make, per guild id, member `due[g][0]` due for a nudge
+    in channel `due[g][1]` now: slot = this UTC hour, so the scheduler's first pass (as soon
+    as a process is connected) sends it, with no clock to drive and nothing to wait for.
+    (Only a seed in the last seconds of a Sunday UTC would miss: the slot is then next week's.)"""
+    engine = make_engine(url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(engine)
+        sessionmaker = make_sessionmaker(engine)
+        guide = await asyncio.to_thread(load_guide, guide_dir)
+        nudges = build_progress_services(sessionmaker, guide).nudges
+        config = GuildConfigService(sessionmaker, guide, utc_now)
+        now = utc_now()
+        for guild_id, (user_id, channel_id) in due.items():
+            await config.set_nudge_channel(guild_id, channel_id)
+            await nudges.set_preferences(
+                guild_id, user_id, enabled=True, weekday=now.weekday(), hour=now.hour, via="channel"
+            )
+    finally:
+        await engine.dispose()
+
+
 def log_of(root: Path) -> str:
     return (root / "bot.log").read_text(errors="replace")
 
@@ -118,6 +150,14 @@ async def test_two_shard_processes_each_serve_their_own_guild(tmp_path: Path) ->
                 "MENTOR_SHARD_IDS": str(shard),
             }
             envs.append(env)
+        carol = int(twin.user("carol"))
+        await seed_due_nudges(
+            url,
+            schema,
+            roots[0] / "guide",
+            {int(guild[s]["id"]): (carol, int(twin.channel(NUDGES[s]))) for s in range(SHARDS)},
+        )
+        for shard, (root, env) in enumerate(zip(roots, envs, strict=True)):
             processes.append(
                 await stack.enter_async_context(
                     bot_process(twin, root, env=env, front_url=twin.front_url_for(f"p{shard}"))
@@ -134,10 +174,14 @@ async def test_two_shard_processes_each_serve_their_own_guild(tmp_path: Path) ->
                 assert report.stdout.startswith("gateway: ok (connected, 1 shard(s)")
             await check_questions(twin, guild)
             await check_command_sync(twin, roots, url, schema)
-            # Last, after everything above had time to happen: still one answer per question.
-            for shard, channel in ((0, "general"), (1, "lounge")):
-                answers = await twin.call("botMessages", channelId=twin.channel(channel))
-                assert len(answers) == 1, (shard, answers)
+            await check_nudges(twin, carol)
+            # Last, after everything above had time to happen: still one answer per question
+            # and one nudge per guild (no second process sent one late).
+            for channel in ("general", "lounge"):
+                posted = await twin.call("botMessages", channelId=twin.channel(channel))
+                assert len(posted) == 1, (channel, posted)
+            for channel in NUDGES:
+                assert len(await nudges_in(twin, channel, carol)) == 1
         finally:
             results = [await stop(p) for p in processes if p.returncode is None]
         for root in roots:
@@ -210,3 +254,23 @@ async def check_command_sync(twin: Twin, roots: list[Path], url: str, schema: st
     assert [p["via"] for p in puts] == ["p0"]
     assert "synced" in log_of(roots[0])
     assert "application commands" not in log_of(roots[1])
+
+
+async def nudges_in(twin: Twin, channel: str, carol: int) -> list[dict[str, Any]]:
+    """Carol's nudges among the bot's posts in `channel` (the weekly digest may be there too:
+    it is due from its own weekly slot on, which depends on the day the test runs)."""
+    posted = await twin.call("botMessages", channelId=twin.channel(channel))
+    return [m for m in posted if m["content"].startswith(f"<@{carol}> ")]
+
+
+async def check_nudges(twin: Twin, carol: int) -> None:
+    """The due nudge in each guild was posted by the process holding the guild's shard."""
+    for shard, channel in enumerate(NUDGES):
+        [nudge] = await wait_for(
+            lambda c=channel: nudges_in(twin, c, carol), f"a nudge in {channel}"
+        )
+        assert len(nudge["content"]) > len(f"<@{carol}> ")
+        posts = await twin.sent_requests(
+            "POST", rf"^/api/v10/channels/{twin.channel(channel)}/messages$"
+        )
+        assert {p["via"] for p in posts} == {f"p{shard}"}  # the nudge (and any digest)

@@ -33,7 +33,10 @@ const guildOptions = SHARDED
         {
           id: guildIdOnShard(1, SHARD_COUNT, 1),
           name: 'Second Study Group',
-          channels: [{ name: 'lounge', type: GUILD_TEXT }],
+          channels: [
+            { name: 'lounge', type: GUILD_TEXT },
+            { name: 'lounge-nudges', type: GUILD_TEXT },
+          ],
         },
       ],
     }
