@@ -43,7 +43,7 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr, format=LOG_FORMAT
     )
-    noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic")
+    noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "alembic")
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
