@@ -7,7 +7,8 @@ for a 6 ms forward pass; this path starts in a fraction of a second.
 
 The export lives in the index directory beside the FAISS file: `model.onnx`, the tokenizer
 `tokenizer.json`, and `model.json`, a record of what was exported from which source, with
-sha256 checksums. Loading verifies every checksum, so a corrupt or swapped file is never used
+sha256 checksums. Loading verifies every checksum (a file unchanged since it was last hashed
+is not read again: `knowledge.checksums`), so a corrupt or swapped file is never used
 silently (`StaleModelError` says why; `knowledge.engine` re-exports or stops).
 """
 
@@ -23,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embedder import EmbedderError, ModelRecord, QueryCache, sha256_file
+from knowledge.checksums import VerifiedChecksums
+from knowledge.embedder import EmbedderError, ModelRecord, QueryCache
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +88,11 @@ def check_export_record(record: ExportRecord, *, model_id: str, source: str) -> 
         raise StaleModelError(f"the ONNX export uses {record.pooling!r} pooling")
 
 
-def _verify(path: Path, expected: str | None) -> None:
-    """Checksum a file against its record (streamed: the 90 MB model is never held twice)."""
+def _verify(path: Path, expected: str | None, checksums: VerifiedChecksums) -> None:
+    """Checksum a file against its record (streamed: the 90 MB model is never held twice;
+    remembered while the file's identity holds: see `knowledge.checksums`)."""
     try:
-        actual = sha256_file(path)
+        actual = checksums.sha256(path)
     except OSError as exc:
         raise StaleModelError(f"{path} cannot be read ({exc.__class__.__name__})") from exc
     if not expected or actual != expected:
@@ -101,8 +104,9 @@ def verify_export(directory: Path, *, model_id: str, source: str = "") -> Export
     directory = Path(directory)
     record = read_export_record(directory)
     check_export_record(record, model_id=model_id, source=source)
-    _verify(directory / TOKENIZER_FILE, record.files.get(TOKENIZER_FILE))
-    _verify(directory / MODEL_FILE, record.files.get(MODEL_FILE))
+    checksums = VerifiedChecksums(directory)
+    _verify(directory / TOKENIZER_FILE, record.files.get(TOKENIZER_FILE), checksums)
+    _verify(directory / MODEL_FILE, record.files.get(MODEL_FILE), checksums)
     return record
 
 

@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import knowledge.checksums
 import knowledge.engine
 from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
@@ -78,6 +80,28 @@ def test_a_corrupt_model_stops_without_torch_and_is_re_exported_with_it(
         embedder.record.model_hash
         == json.loads((onnx_export_dir / "model.json").read_text())["files"]["model.onnx"]
     )
+
+
+def test_a_model_corrupted_after_its_checksum_was_remembered_is_still_caught(
+    onnx_export_dir, tmp_path, monkeypatch
+):
+    """Starts skip hashing an unchanged model (`knowledge.checksums`); an overwrite in place,
+    even of the same size and with its old mtime put back, is still detected."""
+    index_dir = seed_export(onnx_export_dir, tmp_path / "index")
+    now = time.time()
+    monkeypatch.setattr(knowledge.checksums.time, "time", lambda: now + 60)  # a later start
+    load_embedder(index_dir)
+    assert "model.onnx" in json.loads((index_dir / "checksums.json").read_text())
+    model = index_dir / "model.onnx"
+    before = model.stat()
+    time.sleep(0.05)  # past the file system's clock tick, as any later write would be
+    with open(model, "r+b") as handle:
+        handle.seek(before.st_size // 2)
+        handle.write(b"\x00" * 4096)
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    monkeypatch.setattr(knowledge.engine, "build_tools_available", lambda: False)
+    with pytest.raises(EmbedderError, match="does not match its checksum"):
+        load_embedder(index_dir)
 
 
 def test_index_rebuild_uses_the_valid_export_not_torch(real_embedder, tmp_path, monkeypatch):
