@@ -51,6 +51,20 @@ def test_onnx_embeddings_match_sentence_transformers(real_embedder, reference_em
     assert np.allclose(np.linalg.norm(onnx_batched, axis=1), 1.0, atol=1e-5)
 
 
+def test_a_question_and_its_parts_embed_together_bit_for_bit_as_alone(real_embedder):
+    """Two-part questions embed in one forward pass; answers must not depend on it."""
+    texts = [
+        "what is docker and how long does phase 3 take?",
+        "what is docker",
+        "how long does phase 3 take?",
+    ]
+    together = real_embedder.embed(texts)
+    assert all(
+        np.array_equal(together[i], real_embedder.embed([f"{t} "])[0])  # uncached single
+        for i, t in enumerate(texts)
+    )
+
+
 def test_long_sections_are_truncated_at_the_models_max_seq_length(real_embedder):
     assert real_embedder.max_seq_length == 256
     assert len(real_embedder.encode_tokens("docker " * 1000)) == 256
