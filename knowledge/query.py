@@ -31,6 +31,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from knowledge.content import YAML_LOADER
+
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.yaml"
 _ENGLISH_WORDS_FILE = "frequency_dictionary_en_82_765.txt"
 
@@ -64,7 +66,8 @@ class Glossary:
 
 
 def load_glossary(path: Path | None = None) -> Glossary:
-    data = yaml.safe_load(Path(path or GLOSSARY_FILE).read_text(encoding="utf-8")) or {}
+    text = Path(path or GLOSSARY_FILE).read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=YAML_LOADER) or {}
     abbreviations = {str(k).lower(): str(v) for k, v in (data.get("abbreviations") or {}).items()}
     filler = frozenset(str(w).lower() for w in data.get("filler") or ())
     return Glossary(abbreviations, filler)
