@@ -41,18 +41,32 @@ class LexicalIndex:
         self._stemmer = Stemmer.Stemmer("english")
         self._split = re.compile(TOKEN_PATTERN).findall
         self._size = len(texts)
-        documents = [self._analyse(text) for text in texts]
+        documents = self._analyse_many(texts)
         vocabulary: dict[str, int] = {}
         for tokens in documents:
             for token in tokens:
                 vocabulary.setdefault(token, len(vocabulary))
         self._vocab = vocabulary
         self._weights = _bm25_weights(documents, vocabulary)
+        self._documents = [frozenset(t for t in tokens if t) for tokens in documents]
 
     def _analyse(self, text: str) -> list[str]:
         """A document's tokens exactly as `bm25s.tokenize` makes them (empty stems kept)."""
         words = [w for w in self._split(text.lower()) if w not in STOPWORDS_EN]
         return list(self._stemmer.stemWords(words))
+
+    def _analyse_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """`_analyse` of each text, each distinct word stemmed once (as bm25s does): the
+        guide's 45,000 words are about 4,000 distinct ones."""
+        split = [[w for w in self._split(t.lower()) if w not in STOPWORDS_EN] for t in texts]
+        distinct = list(dict.fromkeys(w for words in split for w in words))
+        stems = dict(zip(distinct, self._stemmer.stemWords(distinct), strict=True))
+        return [[stems[w] for w in words] for words in split]
+
+    def document_terms(self, position: int) -> frozenset[str]:
+        """The distinct terms of the indexed text at `position`: `set(terms(text))`, kept
+        from indexing so the features need not analyse the guide a second time."""
+        return self._documents[position]
 
     def terms(self, text: str) -> list[str]:
         """Stemmed, stopword-free query terms, in order (the same analysis as the

@@ -83,3 +83,13 @@ def test_repeated_terms_count_each_time_and_unknown_terms_score_nothing():
     assert np.allclose(index.scores(index.terms("docker docker")), 2 * once)
     assert not index.scores(index.terms("zebra")).any()
     assert index.terms("The Phase 1 of it") == ["phase", "1"]
+
+
+@pytest.mark.parametrize("corpus", ["text", "questions"])
+def test_document_terms_are_the_terms_of_each_indexed_text(corpus):
+    """The features take each section's terms from the index instead of analysing the
+    guide again: they must be exactly what `terms` gives for the same text."""
+    texts = corpora()[corpus]
+    index = LexicalIndex(texts)
+    for position, text in enumerate(texts):
+        assert index.document_terms(position) == set(index.terms(text))
