@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -198,10 +198,16 @@ class SpellingCorrector:
         self._frequency = counts
         self._choices = sorted(counts)
         self._known = set(counts) | set(protected)
+        # Learners reuse their words: a word seen before skips the English-list lookup and
+        # the fuzzy search (a pure function of the word, so the cache changes nothing).
+        self._corrected = lru_cache(maxsize=8192)(self._correct_word)
 
     def correct_word(self, word: str) -> str:
         if len(word) < MIN_TYPO_LENGTH or word in self._known or not self._choices:
             return word
+        return self._corrected(word)
+
+    def _correct_word(self, word: str) -> str:
         if word in english_words():
             return word
         limit = 2 if len(word) >= LONG_WORD else 1

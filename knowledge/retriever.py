@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,6 +97,9 @@ class HybridRetriever:
             topicless=sorted(self.expander.glossary.topicless_words),
         )
         self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])
+        # Answers weigh each sentence of the quoted sections by the question's terms: the
+        # guide's sentences recur from answer to answer (a pure function of the text).
+        self._content_terms = lru_cache(maxsize=4096)(self._terms_of)
 
     @property
     def model(self) -> RankingModel:
@@ -103,7 +107,10 @@ class HybridRetriever:
 
     def content_terms(self, text: str) -> list[str]:
         """The stemmed words of `text` that carry its topic (no stopwords, no chat filler)."""
-        return self.features.content_terms(self.expander.expand(text))
+        return list(self._content_terms(text))
+
+    def _terms_of(self, text: str) -> tuple[str, ...]:
+        return tuple(self.features.content_terms(self.expander.expand(text)))
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         """Cosine of `query` to each text (one at a time, so the embedder's cache serves
