@@ -65,6 +65,24 @@ def test_a_question_and_its_parts_embed_together_bit_for_bit_as_alone(real_embed
     )
 
 
+def test_a_single_query_pools_bit_for_bit_as_the_general_masked_mean(real_embedder):
+    """Queries take a shortcut (no mask product); it must be the very same vector."""
+    from knowledge.onnx_embedder import mean_pool_normalize
+
+    lines = (ROOT / "benchmarks" / "learner_questions.jsonl").read_text(encoding="utf-8")
+    questions = [json.loads(line)["q"] for line in lines.splitlines() if line.strip()]
+    session = real_embedder._session
+    for question in questions[:300]:
+        encoding = real_embedder._tokenizer.encode(question)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        (tokens,) = session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": ids * 0}
+        )
+        expected = mean_pool_normalize(tokens, mask)[0]
+        assert np.array_equal(real_embedder._forward_one(encoding)[0], expected), question
+
+
 def test_long_sections_are_truncated_at_the_models_max_seq_length(real_embedder):
     assert real_embedder.max_seq_length == 256
     assert len(real_embedder.encode_tokens("docker " * 1000)) == 256
