@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from pydantic import ValidationError
-from tqdm import tqdm
 
 from bot.container import build_knowledge, build_mentor
 from bot.services.mentor import Answer, MentorService
@@ -43,7 +42,7 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr, format=LOG_FORMAT
     )
-    noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "alembic")
+    noisy_loggers = ("sentence_transformers", "transformers", "httpx", "faiss", "alembic")
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -58,12 +57,15 @@ def _phase(value: str) -> int:
 
 
 def progress_bar(desc: str) -> ProgressCallback:
-    """A tqdm bar on stderr, created lazily: a cached index never shows one."""
-    bar: tqdm | None = None
+    """A tqdm bar on stderr, created lazily: a cached index never shows one, nor imports
+    tqdm (0.03 s of `mentor ask`)."""
+    bar: Any = None
 
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
+            from tqdm import tqdm
+
             bar = tqdm(total=total, desc=desc, unit="text", file=sys.stderr)
         bar.update(done - bar.n)
         if done >= total:

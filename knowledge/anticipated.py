@@ -14,10 +14,8 @@ from pathlib import Path
 import yaml
 
 from knowledge.chunking import Chunk
+from knowledge.content import YAML_LOADER
 
-# libyaml's loader when PyYAML has it: the two question banks (about 2,800 lines) took 0.8 s
-# to parse with the pure-Python loader, most of the engine's start-up.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 QUESTIONS_FILE = "questions.yaml"
 OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
 
@@ -36,7 +34,7 @@ def load_anticipated(guide_dir: Path, chunks: Sequence[Chunk]) -> dict[int, tupl
     except (OSError, UnicodeDecodeError) as exc:
         raise AnticipatedQuestionsError(f"cannot read {path}: {exc}") from exc
     try:
-        data = yaml.load(raw, Loader=_LOADER) or {}
+        data = yaml.load(raw, Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise AnticipatedQuestionsError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -66,7 +64,7 @@ def load_out_of_scope(guide_dir: Path) -> tuple[str, ...]:
     """Questions the guide does not answer (topic → list in `out_of_scope.yaml`), if any."""
     path = Path(guide_dir) / OUT_OF_SCOPE_FILE
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except FileNotFoundError:
         return ()
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -99,11 +99,32 @@ class QueryCache:
                 self._rows.move_to_end(text)
                 return hit
         row = compute(text)
+        self._store([text], [row])
+        return row
+
+    def get_or_compute_many(
+        self, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]
+    ) -> np.ndarray:
+        """Rows for `texts`, in order; the ones not cached are computed in one call (a
+        question's parts embed in one forward pass instead of one each)."""
         with self._lock:
-            self._rows[text] = row
+            found = {t: self._rows.get(t) for t in texts}
+            for text, row in found.items():
+                if row is not None:
+                    self._rows.move_to_end(text)
+        missing = [t for t, row in found.items() if row is None]
+        if missing:
+            computed = compute(missing)
+            found.update(zip(missing, computed, strict=True))
+            self._store(missing, list(computed))
+        return np.stack([found[t] for t in texts])
+
+    def _store(self, texts: Sequence[str], rows: Sequence[np.ndarray]) -> None:
+        with self._lock:
+            for text, row in zip(texts, rows, strict=True):
+                self._rows[text] = row
             while len(self._rows) > self._size:
                 self._rows.popitem(last=False)
-        return row
 
 
 def bundled_model_path() -> Path:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -104,6 +105,9 @@ class HybridRetriever:
             topicless=sorted(self.expander.glossary.topicless_words),
         )
         self._phases = np.array([-1 if c.phase is None else c.phase for c in self.chunks])
+        # Answers weigh each sentence of the quoted sections by the question's terms: the
+        # guide's sentences recur from answer to answer (a pure function of the text).
+        self._content_terms = lru_cache(maxsize=4096)(self._terms_of)
 
     @property
     def model(self) -> RankingModel:
@@ -111,7 +115,10 @@ class HybridRetriever:
 
     def content_terms(self, text: str) -> list[str]:
         """The stemmed words of `text` that carry its topic (no stopwords, no chat filler)."""
-        return self.features.content_terms(self.expander.expand(text))
+        return list(self._content_terms(text))
+
+    def _terms_of(self, text: str) -> tuple[str, ...]:
+        return tuple(self.features.content_terms(self.expander.expand(text)))
 
     def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         """Cosine of `query` to each text (one at a time, so the embedder's cache serves
@@ -121,13 +128,26 @@ class HybridRetriever:
             float(self._embedder.embed([self.expander.expand(text)])[0] @ vector) for text in texts
         ]
 
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """The query vectors of several questions in one embedding call (a two-part question
+        and its parts: one forward pass instead of three), to pass to `search`."""
+        return self._embedder.embed([self.expander.expand(q) for q in queries])
+
     def search(
-        self, query: str, *, k: int = 5, phase: int | None = None, within_phase: bool = False
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        phase: int | None = None,
+        within_phase: bool = False,
+        vector: np.ndarray | None = None,
     ) -> Retrieval:
         """The best `k` sections for `query`; `phase` is the asker's (a tie-breaker), and
-        `within_phase` leaves out the sections of other phases (the question said "my phase")."""
+        `within_phase` leaves out the sections of other phases (the question said "my phase").
+        `vector`: the query's embedding from `embed_queries`, if already computed."""
         expanded = self.expander.expand(query)
-        vector = self._embedder.embed([expanded])[0]
+        if vector is None:
+            vector = self._embedder.embed([expanded])[0]
         named = {int(n) for n in _NAMED_PHASE.findall(expanded)}
         row_scores = self._vectors.row_scores(vector, limit=DENSE_CANDIDATES)
         features = self.features.build(expanded, row_scores, named)

@@ -13,6 +13,8 @@ give confident wrong answers; its checksum now catches it.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import time
@@ -30,7 +32,13 @@ from knowledge.vector_index import VectorIndex
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.faiss"
+# What each row embedded: a 16-byte blake2b digest of its text, in row order. A rebuild with
+# the same model reuses the vectors of unchanged rows (see `IndexStore.build`).
+ROWS_FILE = "rows.npy"
 MANIFEST_FILE = "manifest.json"
+# A rebuild may reuse a previous vector only if none of these changed: they decide what a
+# text embeds to.
+EMBEDDING_KEYS = frozenset({"model_id", "dimension", "model_hash", "runtime", "files"})
 FORMAT_VERSION = 2
 # The fields that must equal what this process would build; `files` is checked separately.
 MATCH_KEYS = (
@@ -130,6 +138,12 @@ def index_rows(
     for question in out_of_scope:
         add(NO_CHUNK, ROW_OUT_OF_SCOPE, question)
     return IndexRows(np.asarray(ids, dtype=np.int64), tuple(kinds), tuple(texts))
+
+
+def row_keys(texts: Sequence[str]) -> np.ndarray:
+    """One 16-byte digest per text: what a stored vector is the embedding of."""
+    digests = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
+    return np.array(digests, dtype="S16").reshape(len(texts))
 
 
 def content_hash(guide_hash: str, rows: IndexRows) -> str:
@@ -257,53 +271,102 @@ class IndexStore:
     ) -> tuple[VectorIndex, Manifest]:
         """Embed every row in small batches and save the index with its manifest.
 
-        Rows are embedded shortest first, so each batch pads only to texts of similar length
-        (guide sections range from one line to 256 tokens), then put back in order.
+        Rows whose text the previous index in this directory already embedded, with the same
+        model, export and runtime (and whose files pass their checksums), keep that vector:
+        embedding is deterministic, so it is the vector a fresh embedding gives (the tests
+        compare them bit for bit), and a guide edit re-embeds only the rows it changed.
+        The rest are embedded shortest first, so each batch pads only to texts of similar
+        length (guide sections range from one line to 256 tokens), then put back in order.
         """
         started = time.perf_counter()
         texts = rows.texts
+        expected = self.expected_manifest(embedder, guide_hash, chunks, rows, ranking)
         ids = np.arange(len(texts), dtype=np.int64)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        keys = row_keys(texts)
         vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+        previous = self._previous_vectors(expected)
+        todo = []
+        for row, key in enumerate(keys.tolist()):
+            known = previous.get(key)
+            if known is None:
+                todo.append(row)
+            else:
+                vectors[row] = known
+        if previous:
+            log.info("reusing %d of %d vectors", len(texts) - len(todo), len(texts))
+        order = sorted(todo, key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             vectors[batch] = embedder.embed([texts[i] for i in batch])
             if progress:
-                progress(min(start + batch_size, len(texts)), len(texts))
+                progress(min(start + batch_size, len(order)), len(order))
         index = VectorIndex.build(ids, vectors)
         data = index.to_bytes()
-        expected = self.expected_manifest(embedder, guide_hash, chunks, rows, ranking)
+        keys_data = _npy_bytes(keys)
         manifest = Manifest(
             **{
                 **asdict(expected),
-                "files": {**expected.files, INDEX_FILE: sha256_bytes(data)},
+                "files": {
+                    **expected.files,
+                    INDEX_FILE: sha256_bytes(data),
+                    ROWS_FILE: sha256_bytes(keys_data),
+                },
                 "built_at": time.time(),
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
         )
         try:
-            self._save(data, manifest)
+            self._save(data, manifest, keys_data)
         except OSError as exc:
             # A read-only or full disk costs a rebuild next start, not this answer.
             log.warning(
                 "could not save the index in %s (%s); using it from memory", self.directory, exc
             )
         log.info(
-            "built index: %d chunks, %d rows in %.2fs",
+            "built index: %d chunks, %d rows (%d embedded) in %.2fs",
             len(chunks),
             len(ids),
+            len(todo),
             manifest.build_seconds,
         )
         return index, manifest
 
-    def _save(self, data: bytes, manifest: Manifest) -> None:
+    def _previous_vectors(self, expected: Manifest) -> dict[bytes, np.ndarray]:
+        """Row-text digest → vector, from the index on disk when it was embedded the way
+        `expected` would be and its files pass their checksums; else nothing."""
+        found = self.read_manifest()
+        if found is None or EMBEDDING_KEYS & set(found.changed(expected)):
+            return {}
+        try:
+            keys_data = (self.directory / ROWS_FILE).read_bytes()
+        except OSError:
+            return {}
+        if sha256_bytes(keys_data) != found.files.get(ROWS_FILE):
+            return {}
+        index = self._load_verified(found)
+        try:
+            keys = np.load(io.BytesIO(keys_data), allow_pickle=False)
+        except ValueError:
+            return {}
+        if index is None or index.dimension != expected.dimension or len(keys) != index.size:
+            return {}
+        return dict(zip(keys.tolist(), index.vectors(), strict=True))
+
+    def _save(self, data: bytes, manifest: Manifest, keys_data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         # Index first, manifest last: a crash in between leaves no manifest, which the next
         # load detects and rebuilds. Temp file then rename: never a half-written index.
         self.manifest_path.unlink(missing_ok=True)
-        tmp_index = self.index_path.with_suffix(".faiss.tmp")
-        tmp_index.write_bytes(data)
-        tmp_index.replace(self.index_path)
+        for path, content in ((self.index_path, data), (self.directory / ROWS_FILE, keys_data)):
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(content)
+            tmp.replace(path)
         tmp = self.manifest_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
         tmp.replace(self.manifest_path)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

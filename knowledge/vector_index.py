@@ -1,16 +1,23 @@
-"""A FAISS inner-product index that knows only integer ids and unit vectors.
+"""An inner-product index that knows only integer ids and unit vectors.
 
 Several rows may share one id (a FAQ chunk is indexed by its full text and by its question
 alone); `search` returns each id once with its best score.
 
-Below `HNSW_THRESHOLD` rows the index is exact (flat): a search over the bundled guide's
-~200 rows costs a few microseconds. Above it, an HNSW graph keeps a query well under a
-millisecond where a flat scan grows linearly (`benchmarks/ask.py` prints both at 1k, 10k
-and 100k rows).
+Below `HNSW_THRESHOLD` rows the index is exact (flat): one matrix-vector product with numpy.
+Above it, a FAISS HNSW graph keeps a query well under a millisecond where a flat scan grows
+linearly (`benchmarks/ask.py` prints both at 1k, 10k and 100k rows).
+
+A flat index is plain numpy, in memory and on disk (two `.npy` arrays, ids then vectors,
+read without a copy): FAISS is imported only for HNSW. A flat FAISS index used to cost every
+answering process the faiss import (14 MB, 0.06-0.1 s) and three copies of the vectors (the
+file's bytes, FAISS's own, and the matrix `row_scores` multiplies), for a product numpy does
+itself. Flat FAISS files written before still load.
 """
 
 from __future__ import annotations
 
+import io
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,24 +32,56 @@ if TYPE_CHECKING:
 HNSW_THRESHOLD = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def _faiss() -> Any:
-    """faiss, imported on first use: it adds 13 MB and tens of milliseconds to a process,
-    and deferring it keeps it out of the peak while onnxruntime loads the model."""
+    """faiss, imported on first use (HNSW only): it adds 13 MB and tens of milliseconds to a
+    process. A search gains nothing from threads, and an OpenMP pool spinning after each
+    query takes a core from the embedder: one thread, process-wide."""
     import faiss
 
+    faiss.omp_set_num_threads(1)
     return faiss
 
 
+@cache
+def _single_threaded_blas() -> None:
+    """numpy's OpenBLAS to one thread, process-wide (once).
+
+    `row_scores` is one (rows × 384) matrix-vector product per question. OpenBLAS splits
+    one of 3,049 rows over every core, and on the shared 2-core host that took 1.6-7.9 ms
+    where one thread takes 0.1 ms (same process, same matrix): the threads wait for cores
+    the embedder, the bot and the database are using. The products are the same numbers
+    (each row's dot product is computed by the same kernel either way). threadpoolctl sets
+    it on the library numpy already loaded, whatever imported numpy first.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class VectorIndex:
-    def __init__(self, index: faiss.Index) -> None:
-        faiss = _faiss()
-        self._index = index
-        self._matrix: np.ndarray | None = None  # the rows, cached for whole-index scoring
-        # A search over a few hundred rows gains nothing from threads, and an OpenMP pool
-        # spinning after each query takes a core from the embedder. Process-wide setting.
-        faiss.omp_set_num_threads(1)
+    """Either exact (`ids`, `vectors` in numpy) or an HNSW graph (`hnsw`, a FAISS index)."""
+
+    def __init__(
+        self,
+        ids: np.ndarray | None = None,
+        vectors: np.ndarray | None = None,
+        *,
+        hnsw: faiss.Index | None = None,
+    ) -> None:
+        _single_threaded_blas()
+        self._hnsw = hnsw
+        self._ids = ids if ids is not None else np.zeros(0, dtype=np.int64)
+        self._vectors = vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+        self._by_id: np.ndarray | None = None  # the rows in id order, for `row_scores`
+        if hnsw is not None:
+            self._size, self._dimension = int(hnsw.ntotal), int(hnsw.d)
+        elif ids is not None and vectors is not None and vectors.ndim == 2:
+            self._size, self._dimension = len(ids), int(vectors.shape[1])
+        else:
+            raise ValueError("a flat index needs ids and a 2-d array of vectors")
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, *, kind: str | None = None) -> VectorIndex:
@@ -51,34 +90,30 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if vectors.ndim != 2 or len(ids) != len(vectors):
             raise ValueError("ids and vectors must have the same number of rows")
-        faiss = _faiss()
         kind = kind or ("hnsw" if len(ids) >= HNSW_THRESHOLD else "flat")
-        dimension = vectors.shape[1]
-        if kind == "hnsw":
-            inner = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efSearch = HNSW_EF_SEARCH
-        elif kind == "flat":
-            inner = faiss.IndexFlatIP(dimension)
-        else:
+        if kind == "flat":
+            return cls(ids, vectors)
+        if kind != "hnsw":
             raise ValueError(f"unknown index kind {kind!r}")
+        faiss = _faiss()
+        inner = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efSearch = HNSW_EF_SEARCH
         index = faiss.IndexIDMap2(inner)
         if len(ids):
             index.add_with_ids(vectors, ids)
-        return cls(index)
+        return cls(hnsw=index)
 
     @property
     def dimension(self) -> int:
-        return int(self._index.d)
+        return self._dimension
 
     @property
     def size(self) -> int:
-        return int(self._index.ntotal)
+        return self._size
 
     @property
     def kind(self) -> str:
-        faiss = _faiss()
-        inner = faiss.downcast_index(self._index.index)
-        return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+        return "flat" if self._hnsw is None else "hnsw"
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Best-first (id, cosine) pairs for one query vector, one pair per id."""
@@ -86,20 +121,35 @@ class VectorIndex:
             return []
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         # Over-fetch: duplicate rows per id would otherwise crowd out distinct ids.
-        scores, ids = self._index.search(query, min(self.size, k * 3))
+        fetch = min(self.size, k * 3)
+        if self._hnsw is not None:
+            found, rows = self._hnsw.search(query, fetch)
+            pairs = zip(rows[0].tolist(), found[0].tolist(), strict=True)
+        else:
+            scores = self._vectors @ query[0]
+            if fetch < self.size:
+                top = np.argpartition(-scores, fetch - 1)[:fetch]
+                order = top[np.argsort(-scores[top], kind="stable")]
+            else:
+                order = np.argsort(-scores, kind="stable")
+            pairs = zip(self._ids[order].tolist(), scores[order].tolist(), strict=True)
         best: dict[int, float] = {}
-        for chunk_id, score in zip(ids[0].tolist(), scores[0].tolist(), strict=True):
-            if chunk_id >= 0 and chunk_id not in best:
-                best[chunk_id] = score
+        for item, score in pairs:
+            if item >= 0 and item not in best:
+                best[item] = score
         return list(best.items())[:k]
 
     def vectors(self) -> np.ndarray:
         """Every stored vector, in id order (ids must be row numbers 0..size-1)."""
         if self.size == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._hnsw is None:
+            out = np.empty_like(self._vectors)
+            out[self._ids] = self._vectors
+            return out
         faiss = _faiss()
-        stored = faiss.downcast_index(self._index.index).reconstruct_n(0, self.size)
-        ids = faiss.vector_to_array(self._index.id_map)
+        stored = faiss.downcast_index(self._hnsw.index).reconstruct_n(0, self.size)
+        ids = faiss.vector_to_array(self._hnsw.id_map)
         out = np.empty_like(stored)
         out[ids] = stored
         return out
@@ -113,25 +163,66 @@ class VectorIndex:
         out = np.full(self.size, -1.0, dtype=np.float32)
         if self.size == 0:
             return out
-        if self.kind == "flat" and (limit is None or limit >= self.size):
-            # Every row of a flat index: one matrix-vector product, no top-k sort.
-            if self._matrix is None:
-                self._matrix = self.vectors()
-            return (self._matrix @ np.asarray(query, dtype=np.float32).ravel()).astype(np.float32)
+        if self._hnsw is None:
+            # Every row of a flat index: one matrix-vector product.
+            if self._by_id is None:
+                in_order = np.array_equal(self._ids, np.arange(self.size))
+                self._by_id = self._vectors if in_order else self.vectors()
+            assert self._by_id is not None
+            scores = (self._by_id @ np.asarray(query, dtype=np.float32).ravel()).astype(np.float32)
+            if limit is None or limit >= self.size:
+                return scores
+            keep = np.argpartition(-scores, limit - 1)[:limit]
+            out[keep] = scores[keep]
+            return out
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(query, min(self.size, limit or self.size))
+        scores, ids = self._hnsw.search(query, min(self.size, limit or self.size))
         valid = ids[0] >= 0
         out[ids[0][valid]] = scores[0][valid]
         return out
 
     def to_bytes(self) -> bytes:
-        return _faiss().serialize_index(self._index).tobytes()
+        if self._hnsw is not None:
+            return _faiss().serialize_index(self._hnsw).tobytes()
+        buffer = io.BytesIO()
+        np.save(buffer, self._ids, allow_pickle=False)
+        np.save(buffer, self._vectors, allow_pickle=False)
+        return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> VectorIndex:
-        """Parse an index already read (and checksummed) by the caller: one read per load."""
+        """Parse an index already read (and checksummed) by the caller: one read per load.
+        A flat index's arrays are views of `data`, not copies."""
+        if data.startswith(_NPY_MAGIC):
+            ids, offset = _npy_view(data, 0)
+            vectors, end = _npy_view(data, offset)
+            if end != len(data) or ids.ndim != 1 or len(ids) != len(vectors):
+                raise ValueError("the flat index's arrays do not fit together")
+            return cls(ids, vectors)
         faiss = _faiss()
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        if isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW):
-            faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
-        return cls(index)
+        inner = faiss.downcast_index(index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efSearch = HNSW_EF_SEARCH
+            return cls(hnsw=index)
+        # A flat FAISS index from before: its rows, as numpy.
+        stored = inner.reconstruct_n(0, index.ntotal) if index.ntotal else None
+        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return cls(ids, stored if stored is not None else np.zeros((0, index.d), np.float32))
+
+
+def _npy_view(data: bytes, offset: int) -> tuple[np.ndarray, int]:
+    """The `.npy` array at `offset` of `data`, as a read-only view, and where it ends."""
+    stream = io.BytesIO(data)  # shares `data`, no copy
+    stream.seek(offset)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    if fortran or dtype.hasobject:
+        raise ValueError("unexpected array layout in the index file")
+    start = stream.tell()
+    count = int(np.prod(shape, dtype=np.int64))
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=start).reshape(shape)
+    return array, start + count * dtype.itemsize

@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import knowledge.checksums
 import knowledge.engine
 from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
@@ -49,6 +51,38 @@ def test_onnx_embeddings_match_sentence_transformers(real_embedder, reference_em
     assert np.allclose(np.linalg.norm(onnx_batched, axis=1), 1.0, atol=1e-5)
 
 
+def test_a_question_and_its_parts_embed_together_bit_for_bit_as_alone(real_embedder):
+    """Two-part questions embed in one forward pass; answers must not depend on it."""
+    texts = [
+        "what is docker and how long does phase 3 take?",
+        "what is docker",
+        "how long does phase 3 take?",
+    ]
+    together = real_embedder.embed(texts)
+    assert all(
+        np.array_equal(together[i], real_embedder.embed([f"{t} "])[0])  # uncached single
+        for i, t in enumerate(texts)
+    )
+
+
+def test_a_single_query_pools_bit_for_bit_as_the_general_masked_mean(real_embedder):
+    """Queries take a shortcut (no mask product); it must be the very same vector."""
+    from knowledge.onnx_embedder import mean_pool_normalize
+
+    lines = (ROOT / "benchmarks" / "learner_questions.jsonl").read_text(encoding="utf-8")
+    questions = [json.loads(line)["q"] for line in lines.splitlines() if line.strip()]
+    session = real_embedder._session
+    for question in questions[:300]:
+        encoding = real_embedder._tokenizer.encode(question)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.ones_like(ids)
+        (tokens,) = session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": ids * 0}
+        )
+        expected = mean_pool_normalize(tokens, mask)[0]
+        assert np.array_equal(real_embedder._forward_one(encoding)[0], expected), question
+
+
 def test_long_sections_are_truncated_at_the_models_max_seq_length(real_embedder):
     assert real_embedder.max_seq_length == 256
     assert len(real_embedder.encode_tokens("docker " * 1000)) == 256
@@ -78,6 +112,28 @@ def test_a_corrupt_model_stops_without_torch_and_is_re_exported_with_it(
         embedder.record.model_hash
         == json.loads((onnx_export_dir / "model.json").read_text())["files"]["model.onnx"]
     )
+
+
+def test_a_model_corrupted_after_its_checksum_was_remembered_is_still_caught(
+    onnx_export_dir, tmp_path, monkeypatch
+):
+    """Starts skip hashing an unchanged model (`knowledge.checksums`); an overwrite in place,
+    even of the same size and with its old mtime put back, is still detected."""
+    index_dir = seed_export(onnx_export_dir, tmp_path / "index")
+    now = time.time()
+    monkeypatch.setattr(knowledge.checksums.time, "time", lambda: now + 60)  # a later start
+    load_embedder(index_dir)
+    assert "model.onnx" in json.loads((index_dir / "checksums.json").read_text())
+    model = index_dir / "model.onnx"
+    before = model.stat()
+    time.sleep(0.05)  # past the file system's clock tick, as any later write would be
+    with open(model, "r+b") as handle:
+        handle.seek(before.st_size // 2)
+        handle.write(b"\x00" * 4096)
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    monkeypatch.setattr(knowledge.engine, "build_tools_available", lambda: False)
+    with pytest.raises(EmbedderError, match="does not match its checksum"):
+        load_embedder(index_dir)
 
 
 def test_index_rebuild_uses_the_valid_export_not_torch(real_embedder, tmp_path, monkeypatch):

@@ -105,3 +105,23 @@ def test_phase_note(topic, asker, expected):
 def test_this_phase_means_the_askers_phase(mentor):
     assert mentor.ask("which tools for my phase?", phase=3).sources[0].phase == 3
     assert mentor.ask("which tools for my phase?", phase=1).sources[0].phase == 1
+
+
+def test_a_two_part_question_embeds_itself_and_its_parts_in_one_call(tmp_path):
+    write_guide(tmp_path / "guide")
+    embedder = HashingEmbedder()
+    kb = load_knowledge(
+        tmp_path / "index",
+        guide_dir=tmp_path / "guide",
+        embedder=embedder,
+        ranking=simple_ranking_model(),
+    )
+    mentor = MentorService(kb.retriever, kb.guide)
+    embedder.calls.clear()
+    batched = mentor.ask("How do I detect data drift with Evidently and how long is Phase 1?")
+    assert embedder.calls == [3]
+    single = MentorService(kb.retriever, kb.guide, two_part=False)
+    embedder.calls.clear()
+    single.ask("How do I detect data drift with Evidently?")
+    assert embedder.calls == [1]
+    assert batched.sources[0].section == "Monitoring"

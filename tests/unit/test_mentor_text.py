@@ -91,3 +91,32 @@ def test_trim_keeps_list_lines_and_never_returns_empty():
 def test_trim_does_not_split_inside_figures():
     text = "Phase 2 takes 2–4 months. It covers deep learning."
     assert trim_passage(text, 30) == "Phase 2 takes 2–4 months."
+
+
+def _clean_without_ascii_shortcut(raw: str) -> str:
+    """clean_question as it was before its ASCII fast path: every character looked up."""
+    import unicodedata
+
+    from bot.services import mentor_text
+
+    text = unicodedata.normalize("NFKC", raw)
+    clusters = mentor_text._clusters(unicodedata.normalize("NFD", text))
+    assert not mentor_text._is_zalgo(clusters)
+    text = unicodedata.normalize("NFC", "".join(clusters))
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+    text = mentor_text._MENTION.sub(" ", text)
+    text = mentor_text._MARKDOWN.sub(" ", text)
+    return mentor_text._SPACE.sub(" ", text).strip()
+
+
+def test_the_ascii_fast_path_cleans_exactly_as_the_full_path():
+    every_ascii = "".join(chr(c) for c in range(128))
+    samples = [
+        every_ascii,
+        every_ascii[::-1],
+        "How long is **Phase 2**?\x00\x07 <@123> `code`\t\r\n  ok\x7f",
+        "what's the ~~first~~ step || spoiler || > quote",
+    ]
+    for text in samples:
+        assert text.isascii()
+        assert clean_question(text) == _clean_without_ascii_shortcut(text)

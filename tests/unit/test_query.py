@@ -63,3 +63,35 @@ def test_english_word_list_is_available():
     words = english_words()
     assert "puppy" in words
     assert "pyhton" not in words
+
+
+def test_the_word_list_parses_the_same_cut_by_numpy_as_line_by_line():
+    """The numpy parse of symspellpy's list (no per-word Python objects) gives the very
+    words and counts of a plain line-by-line reading; irregular lines fall back to it."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    from knowledge.query import _ENGLISH_WORDS_FILE, EnglishWords
+
+    spec = importlib.util.find_spec("symspellpy")
+    data = (Path(next(iter(spec.submodule_search_locations))) / _ENGLISH_WORDS_FILE).read_bytes()
+    pairs = [line.partition(b" ") for line in data.splitlines()]
+    plain = EnglishWords(
+        np.array([w for w, _, _ in pairs], dtype=np.bytes_),
+        np.array([int(c) if c.isdigit() else 1 for _, _, c in pairs], dtype=np.int64),
+    )
+    parsed = english_words()
+    assert len(parsed) == len(plain) > 80_000
+    assert np.array_equal(parsed._words, plain._words)
+    assert np.array_equal(parsed._counts, plain._counts)
+    assert parsed.top == plain.top
+    irregular = EnglishWords.parse(b"alpha 12\nbeta\ngamma x\ndelta  3\nepsilon 5")
+    assert [irregular.count(w) for w in ("alpha", "beta", "gamma", "delta", "epsilon")] == [
+        12,
+        1,
+        1,
+        1,
+        5,
+    ]

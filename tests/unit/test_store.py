@@ -145,7 +145,7 @@ def test_manifest_records_checksums_ranking_and_model_versions(tmp_path, guide_d
     assert saved["exporter"] == "torch x"
     assert saved["runtime"] == "ort y"
     assert saved["ranking"] == "r1"
-    assert set(saved["files"]) == {"model.onnx", "index.faiss"}
+    assert set(saved["files"]) == {"model.onnx", "index.faiss", "rows.npy"}
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,10 @@ def test_new_ranking_weights_or_another_model_export_rebuild_the_index(
         )
     assert "stale" in caplog.text
     assert field in caplog.text
-    assert embedder.calls  # rebuilt with the embedder in use
+    # Rebuilt; new weights keep the vectors (they do not change what a text embeds to),
+    # another export embeds everything again with the embedder in use.
+    assert bool(embedder.calls) == (field != "ranking")
+    assert json.loads(store.manifest_path.read_text())["ranking"] == change.get("ranking", "r1")
 
 
 def test_a_format_1_manifest_is_rebuilt_with_a_log_line(tmp_path, guide_dir, caplog):
@@ -210,3 +213,38 @@ def test_query_cache_serves_repeats_and_evicts_the_least_recent():
     cache.get_or_compute("c", compute)  # evicts "b", the least recently used
     cache.get_or_compute("b", compute)
     assert computed == ["a", "b", "c", "b"]
+
+
+def test_a_guide_edit_re_embeds_only_the_rows_it_changed_bit_for_bit_as_a_fresh_build(
+    tmp_path, guide_dir
+):
+    store = IndexStore(tmp_path / "index")
+    embedder = HashingEmbedder()
+    load(store, embedder, guide_dir)
+    faq = guide_dir / "09-faq.md"
+    faq.write_text(faq.read_text() + "\n## Is Kaggle useful?\n\nYes, study winning solutions.\n")
+    embedder.calls.clear()
+    index, manifest = load(store, embedder, guide_dir)
+    assert sum(embedder.calls) == 3  # the new section's text, heading and question
+    fresh, _ = load(IndexStore(tmp_path / "fresh"), HashingEmbedder(), guide_dir)
+    assert np.array_equal(index.vectors(), fresh.vectors())
+    assert manifest.row_count == 16
+
+
+def test_vectors_are_not_reused_from_a_corrupt_rows_file_or_another_model(tmp_path, guide_dir):
+    store = IndexStore(tmp_path / "index")
+    guide = load_guide(guide_dir)
+    chunks = chunk_documents(guide.documents)
+    rows = index_rows(chunks)
+    first = HashingEmbedder()
+    store.build(first, guide.content_hash, chunks, rows)
+    (store.directory / "rows.npy").write_bytes(b"\x93NUMPY garbage")
+    again = HashingEmbedder()
+    store.build(again, guide.content_hash, chunks, rows)
+    assert sum(again.calls) == 13
+    other = HashingEmbedder(record=ModelRecord(model_hash="c" * 64, files={"model.onnx": "c"}))
+    store.build(other, guide.content_hash, chunks, rows)
+    assert sum(other.calls) == 13
+    reused = HashingEmbedder(record=ModelRecord(model_hash="c" * 64, files={"model.onnx": "c"}))
+    store.build(reused, guide.content_hash, chunks, rows)
+    assert reused.calls == []
