@@ -3,9 +3,10 @@
 The evidence is about the chosen section, not the guide as a whole: the answer model
 (`knowledge/ranking.py`) turns the best section's score and lead, whether the question's
 words occur in it, whether the dense and lexical views agree, and how close the question
-comes to known out-of-scope questions into a probability. Its threshold was fitted with
-the model (`benchmarks/fit_ranking.py`) to decline at least 97% of the off-topic questions
-of the fit part. A policy may override the threshold (benchmarks sweep it).
+comes to known out-of-scope questions (and which bank its nearest neighbours belong to) into
+a probability. Its threshold was fitted with the model (`benchmarks/fit_ranking.py`) to
+maximise in-scope answered right plus off-topic declined on the fit part, since both errors
+cost a member alike. A policy may override the threshold (benchmarks sweep it).
 """
 
 from __future__ import annotations

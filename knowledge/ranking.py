@@ -8,8 +8,10 @@ scikit-learn at run time would cost more start-up than the whole answer engine.
   fit: the right section should win against all the others of the same question).
 - The **answer model** is a logistic regression on evidence about the chosen section (its
   score and lead, whether the question's words occur in it, whether the dense and lexical
-  views agree); the guide answers when the probability reaches `threshold`, which the fit
-  chose so that at least 97% of the fit part's off-topic questions are declined.
+  views agree, how near the question lies to questions the guide does not answer); the
+  guide answers when the probability reaches `threshold`, which the fit chose to maximise
+  the sum of the two rates (in scope answered right, off topic declined) on the fit part.
+- `runner_up_gap`: how close the second section must score for the answer to quote it too.
 """
 
 from __future__ import annotations
