@@ -132,6 +132,10 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
             "without the neighbour vote",
             refit(answer_active=[n for n in QUESTION_FEATURES if n != "out_of_scope_neighbours"]),
         ),
+        (
+            "without the section vote",
+            refit(answer_active=[n for n in QUESTION_FEATURES if n != "section_neighbours"]),
+        ),
         ("without quoting a close runner-up", refit(runner_up_gap=0.0)),
         ("without the answer-fit set", refit(product.subset(own_sets))),
     ]

@@ -17,7 +17,14 @@ import numpy as np
 from knowledge.chunking import Chunk
 from knowledge.lexical import LexicalIndex
 from knowledge.query import specificity
-from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, ROW_TEXT, ROW_TITLE, IndexRows
+from knowledge.store import (
+    NO_CHUNK,
+    ROW_OUT_OF_SCOPE,
+    ROW_QUESTION,
+    ROW_TEXT,
+    ROW_TITLE,
+    IndexRows,
+)
 
 # The order of the columns of `SectionFeatures.matrix`; the weights file names them, and a
 # mismatch is refused at load rather than silently misapplied.
@@ -51,6 +58,7 @@ QUESTION_FEATURES = (
     "out_of_scope",  # best cosine to a question the guide does not answer
     "missing_specificity",  # the rarest English word of the question absent from the section
     "out_of_scope_neighbours",  # share of the nearest banked questions that it does not answer
+    "section_neighbours",  # the same among the chosen section's own questions and the bank's
 )
 # How many of the nearest banked questions (anticipated ones and out-of-scope ones) vote, and
 # how sharply the vote favours the closest: weight exp(SHARPNESS × (cosine − best cosine)).
@@ -75,6 +83,8 @@ class SectionFeatures:
     missing_specificity: np.ndarray  # (chunks,) how rare the rarest absent word is
     out_of_scope: float
     out_of_scope_neighbours: float
+    banked_scores: np.ndarray  # cosine to each banked question (anticipated, then out of scope)
+    banked_chunks: np.ndarray  # the chunk each banked question points at (NO_CHUNK: none)
 
 
 class FeatureBuilder:
@@ -97,6 +107,7 @@ class FeatureBuilder:
         self._question_chunk = rows.chunk_ids[self._question_rows]
         self._banked_rows = np.concatenate([self._question_rows, self._out_of_scope_rows])
         self._banked_out_of_scope = np.arange(len(self._banked_rows)) >= len(self._question_rows)
+        self._banked_chunks = rows.chunk_ids[self._banked_rows]
         questions: list[list[str]] = [[] for _ in range(n)]
         for row in self._question_rows.tolist():
             questions[int(rows.chunk_ids[row])].append(rows.texts[row])
@@ -215,6 +226,7 @@ class FeatureBuilder:
             axis=1,
         ).astype(np.float32)
         known = [t for t in content if self.text_lexical.is_known(t)]
+        banked = row_scores[self._banked_rows]
         return SectionFeatures(
             matrix=matrix,
             dense=dense,
@@ -228,10 +240,12 @@ class FeatureBuilder:
             out_of_scope=float(row_scores[self._out_of_scope_rows].max())
             if len(self._out_of_scope_rows)
             else 0.0,
-            out_of_scope_neighbours=self._neighbour_vote(row_scores),
+            out_of_scope_neighbours=self._neighbour_vote(banked),
+            banked_scores=banked,
+            banked_chunks=self._banked_chunks,
         )
 
-    def _neighbour_vote(self, row_scores: np.ndarray) -> float:
+    def _neighbour_vote(self, banked: np.ndarray) -> float:
         """How much of the nearest banked questions' weight lies on out-of-scope ones.
 
         The single best out-of-scope cosine is one lucky match; a vote of the nearest
@@ -240,11 +254,30 @@ class FeatureBuilder:
         """
         if not len(self._out_of_scope_rows) or not len(self._question_rows):
             return 0.0
-        scores = row_scores[self._banked_rows]
-        k = min(NEIGHBOURS, len(scores))
-        nearest = np.argpartition(-scores, k - 1)[:k]
-        weights = np.exp(NEIGHBOUR_SHARPNESS * (scores[nearest] - scores[nearest].max()))
-        return float(weights[self._banked_out_of_scope[nearest]].sum() / weights.sum())
+        return _vote(banked, self._banked_out_of_scope)
+
+
+def _vote(scores: np.ndarray, out_of_scope: np.ndarray) -> float:
+    """The weighted share of out-of-scope questions among the `NEIGHBOURS` nearest."""
+    if not out_of_scope.any():
+        return 0.0
+    k = min(NEIGHBOURS, len(scores))
+    nearest = np.argpartition(-scores, k - 1)[:k]
+    weights = np.exp(NEIGHBOUR_SHARPNESS * (scores[nearest] - scores[nearest].max()))
+    return float(weights[out_of_scope[nearest]].sum() / weights.sum())
+
+
+def section_vote(features: SectionFeatures, section: int) -> float:
+    """The neighbour vote between one section's own questions and the out-of-scope bank.
+
+    The guide-wide vote can be won by another section's questions; this one asks whether
+    the question reads more like what the chosen section answers or like what nobody
+    answers (the bank's near-domain questions often borrow one section's words).
+    """
+    mine = (features.banked_chunks == section) | (features.banked_chunks == NO_CHUNK)
+    if not mine.any():
+        return 0.0
+    return _vote(features.banked_scores[mine], features.banked_chunks[mine] == NO_CHUNK)
 
 
 def question_features(
@@ -270,6 +303,7 @@ def question_features(
             features.out_of_scope,
             float(features.missing_specificity[top]),
             features.out_of_scope_neighbours,
+            section_vote(features, top),
         ],
         dtype=np.float32,
     )

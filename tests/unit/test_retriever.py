@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.chunking import chunk_documents
 from knowledge.content import parse_document
-from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES
+from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES, section_vote
 from knowledge.query import QueryExpander, load_glossary
 from knowledge.ranking import (
     LinearModel,
@@ -139,6 +139,21 @@ def test_neighbour_vote_says_which_bank_a_question_lives_in():
 
     assert vote("pizza dough recipe") > 0.9
     assert vote("weekly study plan") < 0.1
+
+
+def test_section_vote_weighs_the_chosen_sections_questions_against_the_bank():
+    chunks = twin_guide()
+    retriever = retriever_for(
+        chunks,
+        {0: ["pizza dough for my study plan"], 1: ["which study plan for phase three"]},
+        out_of_scope=["best pizza dough recipe", "pizza oven temperature"],
+    )
+    text = "pizza dough study plan"
+    features = retriever.features.build(text, retriever._vectors.row_scores(_embed(text)), set())
+    # Section 0's own question is the nearest of all; section 1's is far, so against the
+    # bank only section 0 holds its own.
+    assert section_vote(features, 0) < section_vote(features, 1)
+    assert 0.0 <= section_vote(features, 0) <= 1.0
 
 
 def test_neighbour_vote_is_zero_without_an_out_of_scope_bank():
