@@ -146,20 +146,32 @@ async def test_message_in_a_thread_on_an_answer_is_a_follow_up(cog: AskCog) -> N
     assert request.previous_question == QUESTION
 
 
+def answer_by(author: object) -> MagicMock:
+    """A message whose embed answered QUESTION, sent by `author`."""
+    message = MagicMock(spec_set=discord.Message)
+    message.author = author
+    message.embeds = [discord.Embed(title=QUESTION)]
+    return message
+
+
+def thread_on(thread_id: int, starter: object | None = None) -> MagicMock:
+    """A thread whose starter message is not cached; its parent serves `starter`."""
+    thread = make_channel(thread_id, cls=discord.Thread)
+    thread.starter_message = None
+    thread.parent = make_channel()
+    thread.parent.fetch_message.return_value = starter
+    return thread
+
+
 async def test_thread_on_an_answer_from_before_a_restart_uses_the_starter_message(
     cog: AskCog,
 ) -> None:
-    starter = MagicMock(spec_set=discord.Message)
-    starter.author = cog.bot.user
-    starter.embeds = [discord.Embed(title=QUESTION)]
     thread = make_channel(1001, cls=discord.Thread)
-    thread.starter_message = starter
+    thread.starter_message = answer_by(cog.bot.user)
     request = await cog.question_in(make_message("and then?", channel=thread))
     assert request is not None
     assert request.previous_question == QUESTION
-    other = make_channel(1002, cls=discord.Thread)
-    other.starter_message = None
-    other.parent = make_channel()
+    other = thread_on(1002)
     other.parent.fetch_message.side_effect = discord.NotFound(
         MagicMock(status=404, reason="Not Found"), "Unknown Message"
     )
@@ -169,13 +181,7 @@ async def test_thread_on_an_answer_from_before_a_restart_uses_the_starter_messag
 
 
 async def test_thread_whose_starter_is_not_cached_fetches_it_once(cog: AskCog) -> None:
-    starter = MagicMock(spec_set=discord.Message)
-    starter.author = cog.bot.user
-    starter.embeds = [discord.Embed(title=QUESTION)]
-    thread = make_channel(1003, cls=discord.Thread)
-    thread.starter_message = None
-    thread.parent = make_channel()
-    thread.parent.fetch_message.return_value = starter
+    thread = thread_on(1003, answer_by(cog.bot.user))
     for text in ("and then?", "and after that?"):
         request = await cog.question_in(make_message(text, channel=thread))
         assert request is not None
@@ -184,20 +190,12 @@ async def test_thread_whose_starter_is_not_cached_fetches_it_once(cog: AskCog) -
 
 
 async def test_thread_on_someone_elses_message_is_not_a_follow_up(cog: AskCog) -> None:
-    starter = MagicMock(spec_set=discord.Message)
-    starter.author = make_user(BOB)
-    starter.embeds = [discord.Embed(title=QUESTION)]
-    thread = make_channel(1004, cls=discord.Thread)
-    thread.starter_message = None
-    thread.parent = make_channel()
-    thread.parent.fetch_message.return_value = starter
+    thread = thread_on(1004, answer_by(make_user(BOB)))
     assert await cog.question_in(make_message("and then?", channel=thread)) is None
 
 
 async def test_thread_starter_fetch_failing_transiently_is_retried(cog: AskCog) -> None:
-    thread = make_channel(1005, cls=discord.Thread)
-    thread.starter_message = None
-    thread.parent = make_channel()
+    thread = thread_on(1005)
     thread.parent.fetch_message.side_effect = discord.HTTPException(
         MagicMock(status=503, reason="Unavailable"), "try later"
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
 from storage.engine import transaction
 from storage.repositories.bot_state import BotStateRepository
-from tests.e2e.conftest import RunningBot
+from tests.e2e.conftest import RunningBot, Twin
 from tests.e2e.shims import UPLOADS
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -240,17 +241,23 @@ async def test_two_log_forms_open_at_once_both_submits_are_stored(running: Runni
         assert after.all_time.minutes == before[name] + minutes
 
 
-async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) -> None:
-    twin = running.twin  # members the other tests leave clear of the question cooldown
-    bot_id = twin.info["botUserId"]
+async def _drift_answer(twin: Twin, user: str) -> dict[str, Any]:
+    """`user` asks the bot about data drift in #general; its answer (cited from Monitoring)."""
     asked = await twin.call(
         "sendMessage",
-        userId=twin.user("dave"),
+        userId=twin.user(user),
         channelId=twin.channel("general"),
-        content=f"<@{bot_id}> How do I detect data drift with Evidently?",
+        content=f"<@{twin.info['botUserId']}> How do I detect data drift with Evidently?",
     )
     [answer] = await twin.bot_messages(asked["id"])
     assert "Monitoring" in answer["embeds"][0]["fields"][0]["value"]
+    return answer
+
+
+async def test_a_reply_to_an_answer_is_read_as_a_follow_up(running: RunningBot) -> None:
+    twin = running.twin  # members the other tests leave clear of the question cooldown
+    bot_id = twin.info["botUserId"]
+    answer = await _drift_answer(twin, "dave")
     follow_up = "and which tool do I use for that?"
     alone = await twin.call(
         "sendMessage",
@@ -278,15 +285,7 @@ async def test_a_message_in_a_thread_on_an_answer_is_read_as_a_follow_up(
     running: RunningBot,
 ) -> None:
     twin = running.twin
-    bot_id = twin.info["botUserId"]
-    asked = await twin.call(
-        "sendMessage",
-        userId=twin.user("carol"),
-        channelId=twin.channel("general"),
-        content=f"<@{bot_id}> How do I detect data drift with Evidently?",
-    )
-    [answer] = await twin.bot_messages(asked["id"])
-    assert "Monitoring" in answer["embeds"][0]["fields"][0]["value"]
+    answer = await _drift_answer(twin, "carol")
     # The bot forgets its recent answers, as after a restart: the thread's question must
     # come from the starter message itself (the stand-in's thread id is not the message's).
     cog = running.bot.get_cog("Answers")

@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -41,32 +40,13 @@ from tests.e2e.test_health_and_stop import (
     stop,
     wait_healthy,
 )
+from tests.storage.support import fresh_schema
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 PG_ENV = "TEST_DATABASE_URL"
 SHARDS = 2
 NUDGES = ("nudges", "lounge-nudges")  # each guild's nudge channel, by shard
 COMMANDS_PUT = r"^/api/v10/applications/\d+/guilds/\d+/commands$"
-
-
-async def _admin(url: str, sql: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def fresh_schema(url: str) -> AsyncIterator[str]:
-    """A schema of its own on the shared test server (the role may not create databases)."""
-    schema = f"e2e_{uuid.uuid4().hex[:16]}"
-    await _admin(url, f'CREATE SCHEMA "{schema}"')
-    try:
-        yield schema
-    finally:
-        await _admin(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 async def sync_markers(url: str, schema: str) -> list[str]:
@@ -133,7 +113,7 @@ async def test_two_shard_processes_each_serve_their_own_guild(tmp_path: Path) ->
             "split shard range on SQLite); CI sets it"
         )
     async with (
-        fresh_schema(url) as schema,
+        fresh_schema(url, prefix="e2e") as schema,
         launch_twin(tmp_path / "twin.log", shard_count=SHARDS) as twin,
         AsyncExitStack() as stack,
     ):

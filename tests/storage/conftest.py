@@ -12,21 +12,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.services.bundle import ProgressServices, build_progress_services
 from knowledge.content import Guide, load_guide
 from storage.engine import make_engine, make_sessionmaker
 from storage.migrate import upgrade
-from tests.storage.support import FakeClock
+from tests.storage.support import FakeClock, fresh_schema
 
 PG_ENV = "TEST_DATABASE_URL"
 BACKENDS = [
@@ -119,15 +117,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _pg_admin(url: str, sql: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DatabaseTarget]:
     """A database with no tables (migration tests start here)."""
@@ -138,14 +127,10 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"{PG_ENV} not set")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    await _pg_admin(url, f'CREATE SCHEMA "{schema}"')
-    try:
+    async with fresh_schema(url) as schema:
         yield DatabaseTarget(
             "postgres", url, connect_args={"server_settings": {"search_path": schema}}
         )
-    finally:
-        await _pg_admin(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

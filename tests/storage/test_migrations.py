@@ -22,6 +22,18 @@ def _tables(sync_conn) -> set[str]:
     return set(inspect(sync_conn).get_table_names()) - {"alembic_version"}
 
 
+# Raw SQL at an older revision: the models describe only the newest schema.
+_INSERT_MEMBER = text(
+    "INSERT INTO members (guild_id, user_id, timezone, nudge_enabled, nudge_custom, "
+    "nudge_weekday, nudge_hour, nudge_via, dm_closed, created_at, updated_at) "
+    "VALUES (:g, :u, :tz, :on, :custom, :wd, :hr, 'dm', false, :now, :now)"
+)
+_INSERT_DELIVERY = text(
+    "INSERT INTO nudge_deliveries (guild_id, user_id, iso_week, status, claimed_at, attempts) "
+    "VALUES (:g, :u, '2026-W11', 'sent', :now, 1)"
+)
+
+
 async def test_upgrade_downgrade_upgrade(empty_db: DatabaseTarget) -> None:
     engine = empty_db.engine()
     try:
@@ -139,12 +151,7 @@ async def test_0005_backfills_next_nudge_at(empty_db: DatabaseTarget) -> None:
             )
             for user, (guild, tz, enabled, custom, wd, hr) in members.items():
                 await conn.execute(
-                    text(
-                        "INSERT INTO members (guild_id, user_id, timezone, nudge_enabled, "
-                        "nudge_custom, nudge_weekday, nudge_hour, nudge_via, dm_closed, "
-                        "created_at, updated_at) VALUES (:g, :u, :tz, :on, :custom, :wd, "
-                        ":hr, 'dm', false, :now, :now)"
-                    ),
+                    _INSERT_MEMBER,
                     {
                         "g": guild,
                         "u": user,
@@ -157,11 +164,8 @@ async def test_0005_backfills_next_nudge_at(empty_db: DatabaseTarget) -> None:
                     },
                 )
             await conn.execute(
-                text(
-                    "INSERT INTO nudge_deliveries (guild_id, user_id, iso_week, status, "
-                    "claimed_at, attempts) VALUES (:g, 2, '2026-W11', 'sent', :now, 1)"
-                ),
-                {"g": g, "now": now},
+                _INSERT_DELIVERY,
+                {"g": g, "u": 2, "now": now},
             )
         assert await upgrade(engine) == head_revision()
         async with engine.connect() as conn:  # no table was copied and dropped (cascades)
@@ -191,22 +195,9 @@ async def test_downgrades_keep_the_rows_that_point_at_members(empty_db: Database
     try:
         await upgrade(engine, "0004_sharding")
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO members (guild_id, user_id, timezone, nudge_enabled, "
-                    "nudge_custom, nudge_weekday, nudge_hour, nudge_via, dm_closed, "
-                    "created_at, updated_at) VALUES (1, 2, 'UTC', true, false, 0, 18, 'dm', "
-                    "false, :now, :now)"
-                ),
-                {"now": now},
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO nudge_deliveries (guild_id, user_id, iso_week, status, "
-                    "claimed_at, attempts) VALUES (1, 2, '2026-W11', 'sent', :now, 1)"
-                ),
-                {"now": now},
-            )
+            member = {"g": 1, "u": 2, "tz": "UTC", "on": True, "custom": False, "wd": 0}
+            await conn.execute(_INSERT_MEMBER, {**member, "hr": 18, "now": now})
+            await conn.execute(_INSERT_DELIVERY, {"g": 1, "u": 2, "now": now})
         await upgrade(engine)
         for revision in ("0004_sharding", "0003_community", "0002_guild_config"):
             await downgrade(engine, revision)
