@@ -1,4 +1,4 @@
-"""BM25 over chunk texts (English stopwords, Snowball stemming), computed with numpy.
+"""BM25 over chunk texts (English stopwords, American spelling, Snowball stemming), in numpy.
 
 Dense embeddings blur exact names (MLflow, Evidently, SageMaker); BM25 keeps them sharp, so
 the retriever fuses both. The corpus is small (a few hundred documents), so the index is a
@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import Stemmer
+
+from knowledge.spelling import american_spelling
 
 # scikit-learn's default pattern drops one-character tokens, which would make "Phase 1" and
 # "Phase 3" indistinguishable; digits and single letters are kept.
@@ -51,8 +53,9 @@ class LexicalIndex:
         self._documents = [frozenset(t for t in tokens if t) for tokens in documents]
 
     def _analyse(self, text: str) -> list[str]:
-        """A document's tokens exactly as `bm25s.tokenize` makes them (empty stems kept)."""
-        words = [w for w in self._split(text.lower()) if w not in STOPWORDS_EN]
+        """A document's tokens exactly as `bm25s.tokenize` makes them from the text in
+        American spelling (`knowledge.spelling`; empty stems kept)."""
+        words = [american_spelling(w) for w in self._split(text.lower()) if w not in STOPWORDS_EN]
         return list(self._stemmer.stemWords(words))
 
     def _analyse_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -60,7 +63,8 @@ class LexicalIndex:
         guide's 45,000 words are about 4,000 distinct ones."""
         split = [[w for w in self._split(t.lower()) if w not in STOPWORDS_EN] for t in texts]
         distinct = list(dict.fromkeys(w for words in split for w in words))
-        stems = dict(zip(distinct, self._stemmer.stemWords(distinct), strict=True))
+        american = [american_spelling(w) for w in distinct]
+        stems = dict(zip(distinct, self._stemmer.stemWords(american), strict=True))
         return [[stems[w] for w in words] for words in split]
 
     def document_terms(self, position: int) -> frozenset[str]:
@@ -74,7 +78,7 @@ class LexicalIndex:
         return [t for t in self._analyse(text) if t]
 
     def stem(self, word: str) -> str:
-        return str(self._stemmer.stemWord(word.lower()))
+        return str(self._stemmer.stemWord(american_spelling(word.lower())))
 
     def is_known(self, term: str) -> bool:
         return term in self._vocab

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +15,23 @@ from knowledge.anticipated import load_anticipated, load_out_of_scope
 from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
 from knowledge.lexical import STOPWORDS_EN, TOKEN_PATTERN, LexicalIndex
+from knowledge.spelling import american_spelling
 
 ROOT = Path(__file__).resolve().parents[2]
 bm25s = pytest.importorskip("bm25s")
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
+def american(text: str) -> str:
+    """The text's words in American spelling, as the index analyses them."""
+    return " ".join(american_spelling(w) for w in re.findall(TOKEN_PATTERN, text.lower()))
+
+
 def reference(texts: list[str]) -> tuple[object, dict[str, int]]:
-    """bm25s's index, built the way the engine built it before it computed BM25 itself."""
+    """bm25s's index, built the way the engine built it before it computed BM25 itself (on
+    the texts in American spelling, which the index now analyses)."""
     tokens = bm25s.tokenize(
-        texts,
+        [american(t) for t in texts],
         stopwords="en",
         stemmer=Stemmer.Stemmer("english"),
         token_pattern=TOKEN_PATTERN,
