@@ -43,6 +43,7 @@ def test_an_american_question_finds_the_british_section():
         ["Containerise the model with Docker.", "Specialisation: pick computer vision or NLP."]
     )
     scores = index.scores(index.terms("how do I containerize a model"))
-    assert scores[0] > 0 and scores[1] == 0
+    assert scores[0] > 0
+    assert scores[1] == 0
     scores = index.scores(index.terms("which specialization should i pick"))
     assert scores[1] > scores[0]
