@@ -13,6 +13,9 @@ Three rewrites, each measured on the fit part of `benchmarks/learner_questions.j
   (two for long words), by rapidfuzz's optimal-string-alignment distance. Real English
   words are never "corrected" towards the guide: that would make an off-topic question look
   covered. The English word list is the one symspellpy ships (82,765 words), read lazily.
+  A word typed as one that the guide writes as two ("fastai" for fast.ai, "datascience",
+  "scikitlearn") is split into them first: within one edit of a guide word it would
+  otherwise be "corrected" into another name ("fastai" became "fastapi").
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -194,10 +198,18 @@ class SpellingCorrector:
     """Maps misspelt words onto the guide's own vocabulary (see the module docstring)."""
 
     def __init__(self, vocabulary: Iterable[str], *, protected: Iterable[str] = ()) -> None:
-        counts = Counter(w for w in vocabulary if len(w) >= MIN_TYPO_LENGTH - 1)
+        words = list(vocabulary)
+        counts = Counter(w for w in words if len(w) >= MIN_TYPO_LENGTH - 1)
         self._frequency = counts
         self._choices = sorted(counts)
         self._known = set(counts) | set(protected)
+        # Adjacent guide words run together ("fast.ai" → "fastai"), unless that is a word.
+        everything = set(words) | self._known
+        self._joined = {
+            first + second: f"{first} {second}"
+            for first, second in pairwise(words)
+            if len(first + second) >= MIN_TYPO_LENGTH and first + second not in everything
+        }
         # Learners reuse their words: a word seen before skips the English-list lookup and
         # the fuzzy search (a pure function of the word, so the cache changes nothing).
         self._corrected = lru_cache(maxsize=8192)(self._correct_word)
@@ -210,6 +222,8 @@ class SpellingCorrector:
     def _correct_word(self, word: str) -> str:
         if word in english_words():
             return word
+        if word in self._joined:
+            return self._joined[word]
         limit = 2 if len(word) >= LONG_WORD else 1
         found = process.extract(
             word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=8
@@ -243,7 +257,11 @@ class QueryExpander:
             keys = sorted(terms, key=len, reverse=True)  # longest first: "ci/cd" before "ci"
             alternation = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in keys)
             # A slash separates words here ("stats/prob"), so it is a boundary like a space.
-            self._pattern = re.compile(rf"(?<![\w&])({alternation})(?![\w&])", re.IGNORECASE)
+            # Not after a lone letter and a hyphen: "k-nn" is k-nearest neighbours, not
+            # "k-neural network".
+            self._pattern = re.compile(
+                rf"(?<![\w&])(?<!\b[a-z]-)({alternation})(?![\w&])", re.IGNORECASE
+            )
 
     def _term(self, match: re.Match[str]) -> str:
         key = re.sub(r"\s+", " ", match.group(1).lower())

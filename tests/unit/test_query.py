@@ -33,6 +33,12 @@ def test_abbreviations_next_to_a_slash_and_multi_word_forms(expander):
     assert "computer science" in expander.expand("do i need a comp sci degree")
 
 
+def test_an_abbreviation_hyphenated_to_a_letter_is_part_of_another_term(expander):
+    assert expander.expand("is k-nn still used") == "is k-nn still used"
+    assert expander.expand("nn basics") == "neural network basics"
+    assert expander.expand("nlp-focused project") == "natural language processing-focused project"
+
+
 @pytest.mark.parametrize(
     ("text", "normalised"),
     [
@@ -57,6 +63,16 @@ def test_typos_are_corrected_towards_the_guide_only():
     assert corrector.correct("pandsa and nueral nets") == "pandas and neural nets"
     # real English words and short words are left alone, even when close to a guide word
     assert corrector.correct("puppy learn pandas") == "puppy learn pandas"
+
+
+def test_words_the_guide_writes_apart_are_split_not_corrected_into_another_word():
+    corrector = SpellingCorrector(
+        guide_vocabulary(["The fast.ai course, FastAPI for serving, data science, scikit-learn."])
+    )
+    assert corrector.correct("fastai course") == "fast ai course"  # not "fastapi"
+    assert corrector.correct("datascience or scikitlearn") == "data science or scikit learn"
+    assert corrector.correct("fastapi") == "fastapi"  # a guide word stays
+    assert corrector.correct("into the course") == "into the course"  # English words stay
 
 
 def test_english_word_list_is_available():
