@@ -15,11 +15,14 @@ Three rewrites, each measured on the fit part of `benchmarks/learner_questions.j
   covered. The English word list is the one symspellpy ships (82,765 words), read lazily.
   A word typed as one that the guide writes as two ("fastai" for fast.ai, "datascience",
   "scikitlearn") is split into them first: within one edit of a guide word it would
-  otherwise be "corrected" into another name ("fastai" became "fastapi").
+  otherwise be "corrected" into another name ("fastai" became "fastapi"). A clipped word
+  that is not English ("libs", "algos", "hyperparams", "repo") becomes the commonest guide
+  word it begins.
 """
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import math
 import re
@@ -55,6 +58,8 @@ _BEFORE = re.compile(
 _AFTER = re.compile(rf"\b{_STAGE}\s*(zero|one|two|three|iii|ii|[0-3])\b(?!\.\d)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
 MIN_TYPO_LENGTH = 5
+# Clipped words ("lib", "algo", "repo") are unclipped from this length on.
+MIN_CLIPPED_LENGTH = 3
 LONG_WORD = 8
 
 
@@ -215,7 +220,7 @@ class SpellingCorrector:
         self._corrected = lru_cache(maxsize=8192)(self._correct_word)
 
     def correct_word(self, word: str) -> str:
-        if len(word) < MIN_TYPO_LENGTH or word in self._known or not self._choices:
+        if len(word) < MIN_CLIPPED_LENGTH or word in self._known or not self._choices:
             return word
         return self._corrected(word)
 
@@ -224,13 +229,29 @@ class SpellingCorrector:
             return word
         if word in self._joined:
             return self._joined[word]
-        limit = 2 if len(word) >= LONG_WORD else 1
-        found = process.extract(
-            word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=8
-        )
-        if not found:
-            return word
-        best, _, _ = min(found, key=lambda m: (m[1], -self._frequency[m[0]], m[0]))
+        if len(word) >= MIN_TYPO_LENGTH:
+            limit = 2 if len(word) >= LONG_WORD else 1
+            found = process.extract(
+                word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=8
+            )
+            if found:
+                best, _, _ = min(found, key=lambda m: (m[1], -self._frequency[m[0]], m[0]))
+                return best
+        return self._unclipped(word)
+
+    def _unclipped(self, word: str) -> str:
+        """A clipped word ("libs", "algos", "hyperparams", "repo") as the commonest guide
+        word it begins (at least three letters longer), or the word itself."""
+        stem = word[:-1] if word.endswith("s") and len(word) > MIN_CLIPPED_LENGTH else word
+        start = bisect.bisect_left(self._choices, stem)
+        best = word
+        for choice in self._choices[start:]:
+            if not choice.startswith(stem):
+                break
+            if len(choice) >= len(stem) + 3 and (
+                best == word or self._frequency[choice] > self._frequency[best]
+            ):
+                best = choice
         return best
 
     def correct(self, text: str) -> str:

@@ -75,6 +75,17 @@ def test_words_the_guide_writes_apart_are_split_not_corrected_into_another_word(
     assert corrector.correct("into the course") == "into the course"  # English words stay
 
 
+def test_clipped_words_become_the_guide_word_they_begin():
+    corrector = SpellingCorrector(
+        guide_vocabulary(["libraries algorithms algorithms hyperparameters repository alpha"])
+    )
+    assert corrector.correct("plotting libs") == "plotting libraries"
+    assert corrector.correct("ml algos and hyperparams") == "ml algorithms and hyperparameters"
+    assert corrector.correct("my repo") == "my repository"
+    # English words, words no guide word begins, and near-whole words stay
+    assert corrector.correct("lib docs alp zzz") == "lib docs alp zzz"
+
+
 def test_english_word_list_is_available():
     words = english_words()
     assert "puppy" in words
