@@ -59,6 +59,10 @@ def test_two_parts_need_two_confident_different_sections():
     assert [h.chunk.id for h in plan_parts(first, other).sections] == [0, 7]
     unsure = Retrieval("q", "q", other.hits, 0.5, 1.0, 0.1, 0.5)
     assert plan_parts(first, unsure) is None
+    # Confident (0.7 passes the threshold of 0.5) but not a strong match: one answer, whole.
+    weak = Retrieval("q", "q", other.hits, 0.5, 1.0, 0.7, 0.5)
+    assert weak.confident
+    assert plan_parts(first, weak) is None
 
 
 def test_render_keeps_each_sections_relevant_sentence_within_budget():
