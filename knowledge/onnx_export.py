@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -24,6 +25,8 @@ from knowledge.embedder import (
     source_fingerprint,
 )
 from knowledge.onnx_embedder import (
+    DATA_FILE,
+    EXPORT_FILES,
     EXPORT_FORMAT,
     MODEL_FILE,
     RECORD_FILE,
@@ -49,7 +52,8 @@ def build_tools_available() -> bool:
 
 
 def export_onnx(source: ModelSource, directory: Path) -> ExportRecord:
-    """Write model.onnx, tokenizer.json and, last, model.json into `directory`.
+    """Write model.onnx (with its weights in model.onnx.data), tokenizer.json and, last,
+    model.json into `directory`.
 
     The record is removed first and written last, so an export interrupted half-way is
     seen as missing, never as valid.
@@ -99,7 +103,7 @@ def export_onnx(source: ModelSource, directory: Path) -> ExportRecord:
             opset_version=OPSET,
             dynamo=False,
         )
-    os.replace(tmp_model, directory / MODEL_FILE)
+    _externalise_weights(tmp_model, directory / MODEL_FILE)
     tokenizer = model.tokenizer  # type: ignore[attr-defined]
     tmp_tokenizer = directory / (TOKENIZER_FILE + ".tmp")
     tokenizer.backend_tokenizer.save(str(tmp_tokenizer))
@@ -115,7 +119,7 @@ def export_onnx(source: ModelSource, directory: Path) -> ExportRecord:
             f"torch {torch.__version__}, transformers {transformers.__version__}, "
             f"sentence-transformers {sentence_transformers.__version__}, opset {OPSET}"
         ),
-        files={name: sha256_file(directory / name) for name in (MODEL_FILE, TOKENIZER_FILE)},
+        files={name: sha256_file(directory / name) for name in EXPORT_FILES},
         exported_at=time.time(),
     )
     tmp_record = directory / (RECORD_FILE + ".tmp")
@@ -128,6 +132,27 @@ def export_onnx(source: ModelSource, directory: Path) -> ExportRecord:
         time.perf_counter() - started,
     )
     return record
+
+
+def _externalise_weights(exported: Path, target: Path) -> None:
+    """Rewrite the exported model with its weights in `DATA_FILE` beside the graph (see
+    there why), then put the graph in place."""
+    import onnx
+
+    model = onnx.load(str(exported))
+    (target.parent / DATA_FILE).unlink(missing_ok=True)  # save appends to an existing file
+    onnx.save_model(
+        model,
+        str(exported),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=DATA_FILE,
+        size_threshold=1024,
+    )
+    # onnx creates the data file private (0600); give it the graph file's mode, so a data
+    # dir shared the usual way stays readable as before.
+    shutil.copymode(exported, target.parent / DATA_FILE)
+    os.replace(exported, target)
 
 
 def _token_embeddings(model: Any, torch: Any) -> Any:

@@ -136,7 +136,7 @@ def simple_ranking_model(threshold: float = 0.5) -> RankingModel:
     )
 
 
-MODEL_FILES = ("model.onnx", "tokenizer.json", "model.json")
+MODEL_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "model.json")
 
 
 def seed_export(export_dir: Path, index_dir: Path) -> Path:

@@ -156,7 +156,13 @@ def test_index_build_reports_what_it_built(data_dir):
     manifest = json.loads((data_dir / "index" / "manifest.json").read_text())
     assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
-    assert set(manifest["files"]) == {"index.faiss", "rows.npy", "model.onnx", "tokenizer.json"}
+    assert set(manifest["files"]) == {
+        "index.faiss",
+        "rows.npy",
+        "model.onnx",
+        "model.onnx.data",
+        "tokenizer.json",
+    }
     assert manifest["runtime"].startswith("onnxruntime ")
     assert "ONNX model" in proc.stdout
 

@@ -20,6 +20,7 @@ from knowledge.chunking import chunk_documents
 from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
 from knowledge.embedder import EmbedderError
 from knowledge.engine import load_embedder, load_knowledge
+from knowledge.onnx_embedder import export_model_hash
 from knowledge.store import index_rows
 from tests.helpers import seed_export
 
@@ -95,7 +96,7 @@ def test_a_corrupt_model_stops_without_torch_and_is_re_exported_with_it(
     onnx_export_dir, tmp_path, monkeypatch, caplog
 ):
     index_dir = seed_export(onnx_export_dir, tmp_path / "index")
-    model = index_dir / "model.onnx"
+    model = index_dir / "model.onnx.data"
     with open(model, "r+b") as handle:  # same size, different weights
         handle.seek(model.stat().st_size // 2)
         handle.write(b"\x00" * 4096)
@@ -110,10 +111,8 @@ def test_a_corrupt_model_stops_without_torch_and_is_re_exported_with_it(
     with caplog.at_level(logging.WARNING, logger="knowledge.engine"):
         embedder = load_embedder(index_dir)
     assert "exporting the embedding model" in caplog.text
-    assert (
-        embedder.record.model_hash
-        == json.loads((onnx_export_dir / "model.json").read_text())["files"]["model.onnx"]
-    )
+    exported = json.loads((onnx_export_dir / "model.json").read_text())["files"]
+    assert embedder.record.model_hash == export_model_hash(exported)
 
 
 def test_a_model_corrupted_after_its_checksum_was_remembered_is_still_caught(
@@ -125,8 +124,8 @@ def test_a_model_corrupted_after_its_checksum_was_remembered_is_still_caught(
     now = time.time()
     monkeypatch.setattr(knowledge.checksums.time, "time", lambda: now + 60)  # a later start
     load_embedder(index_dir)
-    assert "model.onnx" in json.loads((index_dir / "checksums.json").read_text())
-    model = index_dir / "model.onnx"
+    assert "model.onnx.data" in json.loads((index_dir / "checksums.json").read_text())
+    model = index_dir / "model.onnx.data"
     before = model.stat()
     time.sleep(0.05)  # past the file system's clock tick, as any later write would be
     with open(model, "r+b") as handle:
@@ -142,7 +141,7 @@ def test_index_rebuild_uses_the_valid_export_not_torch(real_embedder, tmp_path, 
     monkeypatch.setattr(knowledge.engine, "export_onnx", pytest.fail)
     first = load_knowledge(tmp_path / "index", embedder=real_embedder)
     assert first.manifest.model_hash == real_embedder.record.model_hash
-    assert first.manifest.files["model.onnx"] == real_embedder.record.model_hash
+    assert export_model_hash(first.manifest.files) == real_embedder.record.model_hash
 
 
 def run_no_torch(
