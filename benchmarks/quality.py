@@ -29,7 +29,7 @@ from fit_ranking import features_for, fit, prepare
 
 from bot.services.mentor import MentorService
 from bot.services.mentor_text import clean_question
-from knowledge.engine import load_knowledge
+from knowledge.engine import build_expander, load_knowledge
 from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES, FeatureBuilder
 from knowledge.query import QueryExpander, load_glossary
 from knowledge.retriever import HybridRetriever
@@ -92,10 +92,16 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
     nothing = QueryExpander(glossary, ordinals=False, abbreviations=False)
 
     def variant(
-        expand: QueryExpander, drop_rows: set[str], active: tuple[str, ...] = SECTION_FEATURES
+        expand: QueryExpander,
+        drop_rows: set[str],
+        active: tuple[str, ...] = SECTION_FEATURES,
+        *,
+        american: bool = True,
     ) -> dict[str, dict[str, float]]:
         kept, kept_index = _without_rows(rows, drop_rows)
-        b = FeatureBuilder(chunks, kept, topicless=sorted(glossary.topicless_words))
+        b = FeatureBuilder(
+            chunks, kept, topicless=sorted(glossary.topicless_words), american=american
+        )
         data = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), expand, b)
         model = fit(data, active=active)
         return {s: evaluate(data.subset(data.mask(split=s)), model) for s in SPLITS}
@@ -126,6 +132,11 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
                 set(),
             ),
         ),
+        (
+            "without run-together, clipped words",
+            variant(build_expander(chunks, split_joined=False, unclip=False), set()),
+        ),
+        ("without American spelling", variant(expander, set(), american=False)),
         ("with ordinals → phase N", variant(QueryExpander(glossary, corrector=corrector), set())),
         ("without any normalisation", variant(nothing, set())),
         (

@@ -43,8 +43,11 @@ class KnowledgeBase:
     load_seconds: float
 
 
-def build_expander(chunks: list[Chunk]) -> QueryExpander:
-    """Glossary expansion and spelling correction against this guide's own words.
+def build_expander(
+    chunks: list[Chunk], *, split_joined: bool = True, unclip: bool = True
+) -> QueryExpander:
+    """Glossary expansion and spelling correction against this guide's own words (the
+    options exist for `benchmarks/quality.py`'s ablations; see `SpellingCorrector`).
 
     Ordinals ("the third phase" → "phase 3") are off: on the report part they bought 0.7
     points in scope and cost 1.0 off topic (`benchmarks/quality.py`); the anticipated
@@ -54,7 +57,9 @@ def build_expander(chunks: list[Chunk]) -> QueryExpander:
     vocabulary = guide_vocabulary(
         [c.embedding_text() for c in chunks] + list(glossary.abbreviations.values())
     )
-    corrector = SpellingCorrector(vocabulary, protected=glossary.topicless_words)
+    corrector = SpellingCorrector(
+        vocabulary, protected=glossary.topicless_words, split_joined=split_joined, unclip=unclip
+    )
     return QueryExpander(glossary, corrector=corrector, ordinals=False)
 
 

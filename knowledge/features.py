@@ -96,7 +96,9 @@ class FeatureBuilder:
         rows: IndexRows,
         *,
         topicless: Sequence[str] = (),
+        american: bool = True,
     ) -> None:
+        """`american`: the lexical views in American spelling (`knowledge.spelling`)."""
         self.chunks = list(chunks)
         n = len(self.chunks)
         kinds = np.asarray(rows.kinds)
@@ -112,10 +114,14 @@ class FeatureBuilder:
         for row in self._question_rows.tolist():
             questions[int(rows.chunk_ids[row])].append(rows.texts[row])
         self._has_questions = np.array([bool(q) for q in questions])
-        self.text_lexical = LexicalIndex([c.embedding_text() for c in self.chunks])
+        self.text_lexical = LexicalIndex(
+            [c.embedding_text() for c in self.chunks], american=american
+        )
         # A guide without anticipated questions (bm25s cannot index an empty vocabulary).
         self.question_lexical = (
-            LexicalIndex([" ".join(q) for q in questions]) if any(questions) else None
+            LexicalIndex([" ".join(q) for q in questions], american=american)
+            if any(questions)
+            else None
         )
         self._topicless = set(self.text_lexical.terms(" ".join(topicless)))
         self._title_terms = [set(self.text_lexical.terms(c.heading_path)) for c in self.chunks]

@@ -38,8 +38,15 @@ K1 = 1.5
 B = 0.75
 
 
+def _as_written(word: str) -> str:
+    return word
+
+
 class LexicalIndex:
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, american: bool = True) -> None:
+        """`american=False` analyses words as written (the ablation in
+        `benchmarks/quality.py`)."""
+        self._spelling = american_spelling if american else _as_written
         self._stemmer = Stemmer.Stemmer("english")
         self._split = re.compile(TOKEN_PATTERN).findall
         self._size = len(texts)
@@ -55,7 +62,7 @@ class LexicalIndex:
     def _analyse(self, text: str) -> list[str]:
         """A document's tokens exactly as `bm25s.tokenize` makes them from the text in
         American spelling (`knowledge.spelling`; empty stems kept)."""
-        words = [american_spelling(w) for w in self._split(text.lower()) if w not in STOPWORDS_EN]
+        words = [self._spelling(w) for w in self._split(text.lower()) if w not in STOPWORDS_EN]
         return list(self._stemmer.stemWords(words))
 
     def _analyse_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -63,7 +70,7 @@ class LexicalIndex:
         guide's 45,000 words are about 4,000 distinct ones."""
         split = [[w for w in self._split(t.lower()) if w not in STOPWORDS_EN] for t in texts]
         distinct = list(dict.fromkeys(w for words in split for w in words))
-        american = [american_spelling(w) for w in distinct]
+        american = [self._spelling(w) for w in distinct]
         stems = dict(zip(distinct, self._stemmer.stemWords(american), strict=True))
         return [[stems[w] for w in words] for words in split]
 
@@ -78,7 +85,7 @@ class LexicalIndex:
         return [t for t in self._analyse(text) if t]
 
     def stem(self, word: str) -> str:
-        return str(self._stemmer.stemWord(american_spelling(word.lower())))
+        return str(self._stemmer.stemWord(self._spelling(word.lower())))
 
     def is_known(self, term: str) -> bool:
         return term in self._vocab

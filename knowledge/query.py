@@ -202,7 +202,16 @@ def specificity(word: str) -> float:
 class SpellingCorrector:
     """Maps misspelt words onto the guide's own vocabulary (see the module docstring)."""
 
-    def __init__(self, vocabulary: Iterable[str], *, protected: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vocabulary: Iterable[str],
+        *,
+        protected: Iterable[str] = (),
+        split_joined: bool = True,
+        unclip: bool = True,
+    ) -> None:
+        """`split_joined` / `unclip`: the run-together and clipped-word rewrites (see the
+        module docstring; off only for `benchmarks/quality.py`'s ablations)."""
         words = list(vocabulary)
         counts = Counter(w for w in words if len(w) >= MIN_TYPO_LENGTH - 1)
         self._frequency = counts
@@ -213,8 +222,11 @@ class SpellingCorrector:
         self._joined = {
             first + second: f"{first} {second}"
             for first, second in pairwise(words)
-            if len(first + second) >= MIN_TYPO_LENGTH and first + second not in everything
+            if split_joined
+            and len(first + second) >= MIN_TYPO_LENGTH
+            and first + second not in everything
         }
+        self._unclip = unclip
         # Learners reuse their words: a word seen before skips the English-list lookup and
         # the fuzzy search (a pure function of the word, so the cache changes nothing).
         self._corrected = lru_cache(maxsize=8192)(self._correct_word)
@@ -237,7 +249,7 @@ class SpellingCorrector:
             if found:
                 best, _, _ = min(found, key=lambda m: (m[1], -self._frequency[m[0]], m[0]))
                 return best
-        return self._unclipped(word)
+        return self._unclipped(word) if self._unclip else word
 
     def _unclipped(self, word: str) -> str:
         """A clipped word ("libs", "algos", "hyperparams", "repo") as the commonest guide

@@ -47,3 +47,8 @@ def test_an_american_question_finds_the_british_section():
     assert scores[1] == 0
     scores = index.scores(index.terms("which specialization should i pick"))
     assert scores[1] > scores[0]
+
+
+def test_the_ablation_analyses_words_as_written():
+    index = LexicalIndex(["placeholder"], american=False)
+    assert index.terms("containerise") != index.terms("containerize")
