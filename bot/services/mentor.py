@@ -233,7 +233,11 @@ class MentorService:
     def _compose(self, question: str, query: str, plan: AnswerPlan, phase: int | None) -> Answer:
         best = plan.sections[0]
         cited = tuple(self._source(hit) for hit in plan.cited)
-        footer = ("Sources: " if len(cited) > 1 else "Source: ") + "; ".join(s.label for s in cited)
+        # The section headings alone: they are unique and say what each is about, and the
+        # document titles would take a tenth of the 1,000-character answer. The full
+        # "title › section" labels are in `sources` (the JSON contract, the Discord field).
+        headings = "; ".join(s.section for s in cited)
+        footer = ("Sources: " if len(cited) > 1 else "Source: ") + headings
         note = phase_note(best.chunk.phase, phase)
         if note:
             footer += "\n" + note

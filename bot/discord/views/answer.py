@@ -30,10 +30,13 @@ _SOURCES_FIELD = "Sources"
 _CLOSEST_FIELD = "Closest sections"
 
 
+_PLAIN_SOURCES = re.compile(r"\n\nSources?: ")
+
+
 def _body(answer: Answer) -> str:
-    # MentorService appends "Source: …" (and a roadmap note) for plain-text front-ends;
-    # the embed shows sources in a field and the note in the footer instead.
-    return answer.text.split("\n\nSource: ", 1)[0].strip()
+    # MentorService appends "Source: …" or "Sources: …" (and a roadmap note) for plain-text
+    # front-ends; the embed shows sources in a field and the note in the footer instead.
+    return _PLAIN_SOURCES.split(answer.text, maxsplit=1)[0].strip()
 
 
 def _footer(answer: Answer, asker_phase: int | None) -> str:
