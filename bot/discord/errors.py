@@ -1,9 +1,10 @@
 """The one error handler of the Discord layer.
 
 Every failure of a slash command, a button, a select or a modal ends up in
-`report_interaction_error`: domain errors (`MentorError`) and Discord's own check failures
-become a friendly ephemeral message; anything else is a bug, logged with who/where/what and
-answered with a generic apology. A traceback never reaches the chat.
+`report_interaction_error`: domain errors (`MentorError`), Discord's own check failures and
+the database refusing (locked, read-only, full) become a friendly ephemeral message;
+anything else is a bug, logged with who/where/what and answered with a generic apology. A
+traceback never reaches the chat.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from discord import app_commands
 
 from bot.discord.text import split_message
 from bot.services.errors import MentorError
+from storage.errors import describe_database_fault
 
 log = logging.getLogger("mentor.discord")
 
@@ -66,7 +68,8 @@ def friendly_message(error: BaseException) -> str | None:
         )
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here."
-    return None
+    # The database refused (locked, read-only, full): not a bug and not the member's doing.
+    return describe_database_fault(error)
 
 
 def describe(interaction: discord.Interaction) -> str:
@@ -104,4 +107,6 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
         message = GENERIC_FAILURE
     elif isinstance(cause, discord.Forbidden):
         log.warning("forbidden (%s): %s", describe(interaction), cause.text)
+    elif describe_database_fault(cause) is not None:
+        log.warning("database refused (%s): %s", describe(interaction), cause)
     await send_ephemeral(interaction, message)

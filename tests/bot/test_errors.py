@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from unittest.mock import MagicMock
 
 import discord
 import pytest
 from discord import app_commands
+from sqlalchemy.exc import OperationalError
 
 from bot.discord.errors import GENERIC_FAILURE, report_interaction_error, send_ephemeral
 from bot.services.errors import NothingToUndo
@@ -31,6 +33,12 @@ def _invoke_error(original: Exception) -> app_commands.CommandInvokeError:
         (
             _invoke_error(discord.Forbidden(MagicMock(status=403, reason="x"), "Missing Access")),
             "missing a permission",
+        ),
+        (
+            _invoke_error(
+                OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+            ),
+            "locked by another program",
         ),
     ],
 )
