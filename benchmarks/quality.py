@@ -138,7 +138,7 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
         ),
         ("without American spelling", variant(expander, set(), american=False)),
         ("with ordinals → phase N", variant(QueryExpander(glossary, corrector=corrector), set())),
-        ("without any normalisation", variant(nothing, set())),
+        ("without any normalisation", variant(nothing, set(), american=False)),
         (
             "without the neighbour vote",
             refit(answer_active=[n for n in QUESTION_FEATURES if n != "out_of_scope_neighbours"]),
