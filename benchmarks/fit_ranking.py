@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evalkit import (
-    ROOT,
     RUNNER_UP_GAP,
     FeatureSet,
     all_cases,
@@ -37,7 +36,7 @@ from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
 from knowledge.engine import build_expander, load_embedder
 from knowledge.features import QUESTION_FEATURES, FeatureBuilder
 from knowledge.query import QueryExpander
-from knowledge.ranking import RANKING_FILE, RankingModel
+from knowledge.ranking import RANKING_FILE, LinearModel, RankingModel, load_ranking_model
 from knowledge.store import IndexStore, index_rows
 
 
@@ -71,10 +70,13 @@ def fit(
     *,
     runner_up_gap: float = RUNNER_UP_GAP,
     answer_active: Iterable[str] = QUESTION_FEATURES,
+    ranker: LinearModel | None = None,
     **kwargs,
 ) -> RankingModel:
+    """Both models on the fit part; with `ranker`, that ranker is kept and only the answer
+    model and its threshold are fitted."""
     fit_part = data.subset(data.mask(split="fit"))
-    ranker = fit_ranker(fit_part, **kwargs)
+    ranker = ranker or fit_ranker(fit_part, **kwargs)
     answer, threshold = fit_answer_model(
         fit_part, ranker, runner_up_gap=runner_up_gap, active=answer_active
     )
@@ -98,15 +100,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write")
     parser.add_argument("--out", type=Path, default=RANKING_FILE)
+    parser.add_argument(
+        "--answer-only",
+        action="store_true",
+        help="keep the shipped ranker; fit the answer model and its threshold only",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     _, _, embedder, vectors, expander, builder = prepare()
     data = features_for(all_cases(), embedder, vectors, expander, builder)
-    model = fit(data)
+    model = fit(data, ranker=load_ranking_model().ranker if args.answer_only else None)
     report(data, model)
     if not args.dry_run:
         args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.out.relative_to(ROOT)}")
+        print(f"wrote {args.out}")
     return 0
 
 
