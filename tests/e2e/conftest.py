@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import yarl
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.discord.app import MentorBot, build_bot_services
 from bot.discord.context import BotServices
@@ -147,6 +148,7 @@ class RunningBot:
     bot: MentorBot
     services: BotServices
     twin: Twin
+    database: AsyncEngine  # the bot's own database, for setting up a test's starting state
 
 
 @asynccontextmanager
@@ -231,7 +233,7 @@ async def running(
                     break
                 await asyncio.sleep(0.05)
             assert services.engine.ready, "the answer engine did not load"
-            yield RunningBot(bot, services, twin)
+            yield RunningBot(bot, services, twin, database)
         finally:
             await bot.close()
             await asyncio.wait_for(task, timeout=10)

@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import delete
 
 from bot.discord.cogs.community import CommunityCog
 from bot.services.nudges import DM_CLOSED_NOTICE
 from bot.services.scheduler import CommunityScheduler
+from storage.models import DigestDelivery
 from tests.e2e.conftest import RunningBot, Twin
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -235,13 +237,20 @@ async def test_refused_dm_is_explained_on_the_next_command(
 async def test_weekly_digest_names_learners_without_pinging_them(
     running: RunningBot, scheduler: CommunityScheduler
 ) -> None:
-    """The digest goes once per week at the server's slot: it may have gone out already in
-    this module's first run (the default slot, Monday 18:00, passed earlier this week);
-    otherwise a slot at 00:00 today makes it due now."""
+    """The digest goes once per week at the server's slot. This week's may have gone out in
+    this module's earlier runs (the default slot, Monday 18:00, may have passed), at instants
+    that can precede the members' logs, which carry the wall clock's time: such a digest
+    counted none of them. So that delivery is forgotten, the slot moved to 00:00 today, and
+    the digest made at an instant after the logs."""
     twin = running.twin
+    async with running.database.begin() as connection:
+        await connection.execute(
+            delete(DigestDelivery).where(DigestDelivery.guild_id == twin.guild_id)
+        )
     await running.services.progress.nudges.set_guild_default(twin.guild_id, TODAY.weekday(), 0)
-    await scheduler.run_due_work(at(14, 1))
-    [digest] = await channel_posts(twin, lambda text: "Weekly study digest" in text)
+    seq = await twin.last_seq()
+    await scheduler.run_due_work(max(at(14, 1), datetime.now(UTC) + timedelta(seconds=1)))
+    [digest] = await channel_posts(twin, lambda text: "Weekly study digest" in text, seq)
     assert "Most active learners:" in digest["content"]
     assert f"<@{twin.user('carol')}>: 50m" in digest["content"]  # named ...
     assert digest["allowed_mentions"] == {"parse": []}  # ... but nobody is notified
