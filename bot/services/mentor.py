@@ -164,23 +164,25 @@ class MentorService:
             query = f"{cleaned} (phase {phase})"  # "this phase" means the asker's phase
         parts = question_parts(query) if previous is None and self._two_part else None
         if parts:
-            # The question and its two parts in one embedding call: one forward pass, not
-            # three (two-part questions made most of the p99).
+            # The question and its two parts in one embedding call (two threads, not three
+            # passes: two-part questions made most of the p99). The whole question is only
+            # searched when its parts do not make the answer.
             whole, *halves = self._retriever.embed_queries([query, *parts])
-            retrieval = self._search(query, phase, within_phase=own_phase, vector=whole)
             plan = self._plan_parts(parts, phase, halves)
+            if plan is not None:
+                return self._compose(question, query, plan, phase)
+            retrieval = self._search(query, phase, within_phase=own_phase, vector=whole)
         else:
             retrieval = self._retrieve(query, phase, previous, within_phase=own_phase)
-            plan = None
-        sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
-        if plan is None and not self._policy.is_confident(retrieval):
+        if not self._policy.is_confident(retrieval):
+            sources = tuple(self._source(hit) for hit in retrieval.hits[:CLOSEST_SECTIONS])
             closest = "; ".join(s.label for s in sources) or "none"
             text = (
                 "The guide doesn't cover that, so I won't guess. I only answer from the MLE "
                 f"roadmap guide. Closest sections: {closest}."
             )
             return Answer(question, text, False, sources, AnswerKind.NOT_COVERED)
-        plan = plan or plan_single(retrieval, quote_runner_up=self._runner_up)
+        plan = plan_single(retrieval, quote_runner_up=self._runner_up)
         return self._compose(question, query, plan, phase)
 
     def _search(
