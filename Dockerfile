@@ -72,7 +72,7 @@ RUN set -eu; \
     /opt/mentor/bin/mentor ask "How long does phase 1 take?" >/dev/null; \
     printf 'what is phase 0 about?\n/log 30 python\n/progress\n' | /opt/mentor/bin/mentor chat >/dev/null; \
     /opt/mentor/bin/mentor health >/dev/null || true; \
-    /opt/mentor/bin/python -c "import bot.discord.app, bot.services.charts, asyncpg, sqlalchemy.dialects.postgresql.asyncpg, matplotlib.backends.backend_agg"; \
+    /opt/mentor/bin/python -c "import bot.discord.runner, bot.services.charts, asyncpg, sqlalchemy.dialects.postgresql.asyncpg, matplotlib.backends.backend_agg"; \
     site=$(/opt/mentor/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
     /opt/mentor/bin/python -m compileall -q "$site/bot" "$site/knowledge" "$site/storage"; \
     rm -rf /tmp/warm

@@ -35,7 +35,7 @@ BIN = Path(sys.executable).parent
 QUESTION = "How long does Phase 2 take?"
 BOT_PROCESS = """
 import asyncio, discord, sqlalchemy
-import bot.database, bot.discord.app
+import bot.database, bot.discord.runner
 from bot.container import engine_loader
 from bot.settings import Settings
 from storage.engine import make_engine

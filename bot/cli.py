@@ -239,7 +239,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.token:
         print("mentor run: DISCORD_TOKEN is not set (environment or .env).", file=sys.stderr)
         return 2
-    from bot.discord.app import BotStartupError, run_bot
+    from bot.discord.runner import BotStartupError, run_bot
     from knowledge.engine import check_embedder
 
     # The engine loads in the background once connected; a missing model stops us here.

@@ -17,8 +17,9 @@ import discord
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.discord.app import MentorBot, build_bot_services
+from bot.discord.app import MentorBot
 from bot.discord.context import BotServices
+from bot.discord.runner import build_bot_services
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from knowledge.engine import KnowledgeBase, load_knowledge

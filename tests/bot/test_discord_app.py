@@ -13,15 +13,15 @@ import discord
 import pytest
 from pydantic import ValidationError
 
-from bot.discord.app import (
+from bot.discord.app import MentorBot
+from bot.discord.context import BotServices
+from bot.discord.runner import (
     BotStartupError,
-    MentorBot,
     build_bot_services,
     check_shard_backend,
     create_bot,
     dev_guild_id,
 )
-from bot.discord.context import BotServices
 from bot.services.guild_config import GuildConfigService
 from bot.services.mentor import MentorService
 from bot.settings import Settings

@@ -12,7 +12,7 @@ import pytest
 
 import bot.container
 import bot.discord.app
-from bot.discord.app import run_bot
+from bot.discord.runner import run_bot
 from bot.settings import Settings
 from knowledge.engine import KnowledgeBase, load_knowledge
 from storage.migrate import current_revision, head_revision

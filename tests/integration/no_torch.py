@@ -31,7 +31,7 @@ def bot_process() -> int:
     """Import what `mentor run` imports (discord.py, the bot, the database stack) and load
     the engine through the same loader the bot uses, then answer one question."""
     import bot.database
-    import bot.discord.app  # noqa: F401
+    import bot.discord.runner  # noqa: F401
     import storage.engine  # noqa: F401
     from bot.container import engine_loader
     from bot.settings import Settings
