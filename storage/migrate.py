@@ -11,6 +11,7 @@ ships; an unknown one means a newer release wrote it, and we raise
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -19,10 +20,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.engine import dispose_engine, make_engine
 from storage.errors import DatabaseNewerThanCode
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Serialises concurrent upgrades of one PostgreSQL database (e.g. two bot replicas).
@@ -93,6 +96,24 @@ def _refuse_orphans(connection: Connection) -> None:
         raise RuntimeError(f"the migration left rows pointing at nothing: {orphans[:5]}")
 
 
+async def _release(conn: AsyncConnection, sqlite: bool) -> None:
+    """Switch SQLite's foreign keys back on (the pool reuses the connection) and close it.
+
+    When that fails too (the database itself may be what failed the migration), the
+    connection is discarded rather than pooled with the checks off, and the failure is
+    logged, not raised: it must not hide the error that got us here."""
+    try:
+        if sqlite:
+            await conn.run_sync(_sqlite_foreign_keys, on=True)
+    except Exception:
+        log.warning(
+            "could not switch SQLite foreign keys back on; discarding the connection", exc_info=True
+        )
+        await conn.invalidate()
+    finally:
+        await conn.close()
+
+
 async def _run(target: str | URL | AsyncEngine, action: str, revision: str) -> str | None:
     owned = not isinstance(target, AsyncEngine)
     engine = make_engine(target) if not isinstance(target, AsyncEngine) else target
@@ -111,9 +132,7 @@ async def _run(target: str | URL | AsyncEngine, action: str, revision: str) -> s
             async with conn.begin():
                 heads = await conn.run_sync(_current_heads)
         finally:
-            if sqlite:
-                await conn.run_sync(_sqlite_foreign_keys, on=True)  # the pool reuses it
-            await conn.close()
+            await _release(conn, sqlite)
     finally:
         if owned:
             await dispose_engine(engine)

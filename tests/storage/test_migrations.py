@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -98,6 +99,33 @@ async def test_upgrade_by_url_creates_sqlite_parent_directory(
     assert not empty_db.path.parent.exists()
     assert await upgrade(empty_db.url) == head_revision()
     assert empty_db.path.is_file()
+
+
+async def test_a_failed_migration_is_not_hidden_by_restoring_foreign_keys(
+    tmp_path, monkeypatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the migration fails and switching SQLite's foreign keys back on fails too, the
+    migration's error is the one raised, and the connection is not pooled with them off."""
+    import storage.migrate
+
+    def broken_migration(*args: object) -> None:
+        raise ValueError("the migration itself failed")
+
+    real = storage.migrate._sqlite_foreign_keys
+
+    def cannot_restore(connection: object, *, on: bool) -> None:
+        if on:
+            raise OSError("disk I/O error")
+        real(connection, on=on)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage.migrate, "_run_command", broken_migration)
+    monkeypatch.setattr(storage.migrate, "_sqlite_foreign_keys", cannot_restore)
+    with (
+        caplog.at_level(logging.WARNING, "storage.migrate"),
+        pytest.raises(ValueError, match="the migration itself failed"),
+    ):
+        await upgrade(f"sqlite+aiosqlite:///{tmp_path / 'mentor.sqlite3'}")
+    assert "discarding the connection" in caplog.text
 
 
 async def test_sqlite_connection_settings(empty_db: DatabaseTarget) -> None:
