@@ -1,7 +1,8 @@
 """Query normalisation: the words learners type, rewritten into the words the guide uses.
 
 Three rewrites, each measured on the fit part of `benchmarks/learner_questions.jsonl` (see
-`benchmarks/quality.py` for what each one buys on the report part):
+`benchmarks/quality.py` for what each one buys on the report part; the product leaves
+ordinals off, see `knowledge.engine.build_expander`):
 
 - **ordinals**: "the first phase", "3rd stage", "phase three", "the last phase" become
   "phase 1" / "phase 3"; MiniLM barely tells ordinals apart, and the phase-match feature
