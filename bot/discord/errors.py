@@ -68,8 +68,7 @@ def friendly_message(error: BaseException) -> str | None:
         )
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here."
-    # The database refused (locked, read-only, full): not a bug and not the member's doing.
-    return describe_database_fault(error)
+    return None
 
 
 def describe(interaction: discord.Interaction) -> str:
@@ -101,12 +100,14 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
 async def report_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the member what went wrong, and log it when it is not an expected failure."""
     cause = _unwrap(error)
-    message = friendly_message(cause)
+    # The database refused (locked, read-only, full): not a bug and not the member's doing.
+    fault = describe_database_fault(cause)
+    message = fault or friendly_message(cause)
     if message is None:
         log.error("unhandled error (%s)", describe(interaction), exc_info=cause)
         message = GENERIC_FAILURE
+    elif fault is not None:
+        log.warning("database refused (%s): %s", describe(interaction), cause)
     elif isinstance(cause, discord.Forbidden):
         log.warning("forbidden (%s): %s", describe(interaction), cause.text)
-    elif describe_database_fault(cause) is not None:
-        log.warning("database refused (%s): %s", describe(interaction), cause)
     await send_ephemeral(interaction, message)

@@ -65,6 +65,17 @@ async def test_bugs_are_logged_with_context_and_never_shown(
     assert "KeyError" in caplog.text
 
 
+async def test_a_refusing_database_is_a_warning_not_a_bug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    interaction = make_interaction()
+    locked = OperationalError("UPDATE", {}, sqlite3.OperationalError("database is locked"))
+    with caplog.at_level(logging.WARNING, "mentor.discord"):
+        await report_interaction_error(interaction, _invoke_error(locked))
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "database refused" in caplog.text
+
+
 async def test_after_a_defer_the_message_goes_to_the_followup() -> None:
     interaction = make_interaction()
     await interaction.response.defer(thinking=True)
