@@ -4,7 +4,8 @@
 
 Fits only on questions marked `"split": "fit"` (the fit part of
 `benchmarks/learner_questions.jsonl` and all of `benchmarks/questions.jsonl`); prints the
-rates on the fit part, the report part and the shared dev set, which are never fitted on.
+rates on the fit part, and on the report part, the unseen check set and the shared dev set,
+which are never fitted on.
 Rerun after changing the guide, its anticipated questions, the features or the model; the
 weights' hash is part of the index manifest, so the engine notices a new file.
 """
@@ -84,7 +85,7 @@ def fit(
 
 
 def report(data: FeatureSet, model: RankingModel) -> None:
-    for split in ("fit", "report", "dev"):
+    for split in ("fit", "report", "unseen", "dev"):
         part = data.subset(data.mask(split=split))
         if not part.cases:
             continue

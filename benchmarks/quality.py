@@ -1,9 +1,10 @@
-"""What each part of the answer engine buys: rates on the report part and on dev, per variant.
+"""What each part of the answer engine buys: rates on the report part, the unseen set and dev.
 
     .venv/bin/python benchmarks/quality.py [--skip-product]
 
 Every ranking variant is refitted on the fit part only and scored on the report part of
-`benchmarks/learner_questions.jsonl` and on the shared dev set (neither is ever fitted on):
+`benchmarks/learner_questions.jsonl`, on the unseen check set (`benchmarks/unseen_questions.jsonl`,
+written after the models were fitted) and on the shared dev set (none is ever fitted on):
 - **product**: everything on, with the shipped weights (`knowledge/ranking.json`) and
   refitted from scratch, the base every ablation is compared with;
 - **BM25 only** / **dense only**: the guide's section rows alone (no anticipated questions,
@@ -37,7 +38,7 @@ from knowledge.ranking import load_ranking_model
 from knowledge.retriever import HybridRetriever
 from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, IndexRows
 
-SPLITS = ("report", "dev")
+SPLITS = ("report", "unseen", "dev")
 
 
 def _without_rows(rows: IndexRows, kinds: set[str]) -> tuple[IndexRows, np.ndarray]:
@@ -204,8 +205,8 @@ def main() -> int:
     args = parser.parse_args()
     cases = all_cases()
     setup = prepare()
-    print("| variant (in-scope right / off-topic declined) | report | dev |")
-    print("|---|---|---|")
+    print("| variant (in-scope right / off-topic declined) | report | unseen | dev |")
+    print("|---|---|---|---|")
     for name, rates in ranking_table(setup, cases):
         print(_row(name, rates), flush=True)
     if args.skip_product:
