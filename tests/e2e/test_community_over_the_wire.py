@@ -103,20 +103,31 @@ async def create_challenge(twin: Twin, name: str, goal: int = 120) -> dict[str, 
     return reply
 
 
-async def test_challenge_create_join_log_and_status(running: RunningBot) -> None:
+@pytest_asyncio.fixture(scope="module", loop_scope="package")
+async def study_logs(running: RunningBot) -> dict[str, int]:
+    """Carol logs 50 minutes and Dave 20, once per module: the challenge standings and the
+    digest count them, so every test that reads them asks for this (and runs alone too)."""
+    minutes_by_member = {"carol": 50, "dave": 20}
+    for member, minutes in minutes_by_member.items():
+        logged = await running.twin.slash(
+            member, "log", [opt("minutes", INTEGER, minutes), opt("topic", STRING, "backprop")]
+        )
+        [confirmation] = await running.twin.bot_messages(logged)
+        assert f"Logged **{minutes}m**" in confirmation["content"]
+    return minutes_by_member
+
+
+async def test_challenge_create_join_log_and_status(
+    running: RunningBot, study_logs: dict[str, int]
+) -> None:
     twin = running.twin
     reply = await create_challenge(twin, "Sprint")
     assert reply["content"].startswith("Created **Sprint**: 120 minutes")
     assert not reply.get("flags", 0) & EPHEMERAL  # the server sees the new challenge
-    for member, minutes in (("carol", 50), ("dave", 20)):
+    for member in study_logs:
         joined = await twin.slash(member, "challenge", sub("join", opt("name", STRING, "Sprint")))
         [ok] = await twin.bot_messages(joined)
         assert ok["content"] == "You joined **Sprint**. Good luck!"
-        logged = await twin.slash(
-            member, "log", [opt("minutes", INTEGER, minutes), opt("topic", STRING, "backprop")]
-        )
-        [confirmation] = await twin.bot_messages(logged)
-        assert f"Logged **{minutes}m**" in confirmation["content"]
     asked = await twin.slash("dave", "challenge", sub("status", opt("name", STRING, "Sprint")))
     [status] = await twin.bot_messages(asked)
     assert status["flags"] & EPHEMERAL
@@ -137,7 +148,7 @@ async def test_challenge_create_join_log_and_status(running: RunningBot) -> None
 
 
 async def test_scheduler_posts_in_the_nudge_channel(
-    running: RunningBot, scheduler: CommunityScheduler
+    running: RunningBot, scheduler: CommunityScheduler, study_logs: dict[str, int]
 ) -> None:
     twin = running.twin
     nudges = twin.channel("nudges")
@@ -235,14 +246,17 @@ async def test_refused_dm_is_explained_on_the_next_command(
 
 
 async def test_weekly_digest_names_learners_without_pinging_them(
-    running: RunningBot, scheduler: CommunityScheduler
+    running: RunningBot, scheduler: CommunityScheduler, study_logs: dict[str, int]
 ) -> None:
     """The digest goes once per week at the server's slot. This week's may have gone out in
     this module's earlier runs (the default slot, Monday 18:00, may have passed), at instants
     that can precede the members' logs, which carry the wall clock's time: such a digest
     counted none of them. So that delivery is forgotten, the slot moved to 00:00 today, and
-    the digest made at an instant after the logs."""
+    the digest made at an instant after the logs. It goes to the nudge channel, which the
+    scheduler test sets over the wire; it is set here too, so that this test runs alone."""
     twin = running.twin
+    assert running.services.config is not None
+    await running.services.config.set_nudge_channel(twin.guild_id, int(twin.channel("nudges")))
     async with running.database.begin() as connection:
         await connection.execute(
             delete(DigestDelivery).where(DigestDelivery.guild_id == twin.guild_id)
