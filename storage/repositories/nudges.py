@@ -13,6 +13,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
     tuple_,
@@ -217,9 +218,14 @@ class NudgeRepository:
     async def digest_candidates(
         self, labels: Sequence[str], scope: ShardScope = ALL
     ) -> list[DigestCandidate]:
-        """Guilds with a digest or nudge channel and no digest in the newest candidate week."""
+        """Guilds with a digest or nudge channel and no digest in the newest candidate week.
+
+        The week test is in SQL: once a guild's digest for the week is out, the guild is not
+        read again until the week turns (the planner runs every minute over every guild).
+        """
         d = DigestDelivery
         g = GuildSettings
+        newest = max(labels)
         latest = (
             select(func.max(d.iso_week))
             .where(d.guild_id == g.guild_id, d.iso_week.in_(list(labels)))
@@ -234,11 +240,14 @@ class NudgeRepository:
             channel,
             g.leaderboard_enabled,
             latest,
-        ).where(channel.is_not(None), scope.where(g.guild_id))
+        ).where(
+            channel.is_not(None),
+            scope.where(g.guild_id),
+            or_(latest.is_(None), latest < newest),
+        )
         return [
             DigestCandidate(int(a), tz, int(wd), int(hr), int(ch), bool(lb), last)
             for a, tz, wd, hr, ch, lb, last in (await self._session.execute(stmt)).all()
-            if last is None or last < max(labels)
         ]
 
     async def phase_started(self, guild_id: int, user_id: int, phase: int) -> datetime | None:

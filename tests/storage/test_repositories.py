@@ -135,3 +135,30 @@ async def test_running_totals_can_be_recomputed_from_the_logs(sessionmaker) -> N
         )
     totals = {k: (m.total_minutes, m.total_sessions) for k, m in found.items()}
     assert totals == {(GUILD, ALICE): (25, 2), (GUILD, BOB): (0, 0), (OTHER_GUILD, ALICE): (0, 0)}
+
+
+async def test_digest_candidates_leave_out_guilds_whose_digest_for_the_week_is_out(
+    sessionmaker,
+) -> None:
+    from storage.models import DigestDelivery, GuildSettings
+    from storage.repositories.nudges import NudgeRepository
+
+    third = OTHER_GUILD + 1
+    async with transaction(sessionmaker, write=True) as session:
+        for guild in (GUILD, OTHER_GUILD, third):
+            session.add(
+                GuildSettings(
+                    guild_id=guild, digest_channel_id=guild + 7, created_at=NOW, updated_at=NOW
+                )
+            )
+        session.add(GuildSettings(guild_id=third + 1, created_at=NOW, updated_at=NOW))
+        for guild, week in ((GUILD, "2026-W10"), (OTHER_GUILD, "2026-W09")):
+            session.add(DigestDelivery(guild_id=guild, iso_week=week, claimed_at=NOW))
+    async with transaction(sessionmaker, write=False) as session:
+        found = await NudgeRepository(session).digest_candidates(("2026-W09", "2026-W10"))
+    # GUILD's digest for the newest week is out; OTHER_GUILD has only last week's; the third
+    # has none; the fourth has no channel to post in.
+    assert sorted((c.guild_id, c.latest_week) for c in found) == [
+        (OTHER_GUILD, "2026-W09"),
+        (third, None),
+    ]
