@@ -49,6 +49,8 @@ ANSWER_FIT_SET = ROOT / "benchmarks" / "answer_fit_questions.jsonl"
 # changes; the even-numbered half was only ever scored.
 UNSEEN_SET = ROOT / "benchmarks" / "unseen_questions.jsonl"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+# The splits that are reported and never fitted on.
+HELD_OUT_SPLITS = ("report", "unseen", "dev")
 # The answer also quotes the runner-up section when it scores within this much of the best.
 # On the fit part a gap of 0.5 / 0.75 / 1.0 answered 0.957 / 0.959 / 0.965 in scope (0.951
 # without), quoting two sections for 10% / 12% / 18% of questions; past 1.0 answers would

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evalkit import (
+    HELD_OUT_SPLITS,
     RUNNER_UP_GAP,
     FeatureSet,
     all_cases,
@@ -85,7 +86,7 @@ def fit(
 
 
 def report(data: FeatureSet, model: RankingModel) -> None:
-    for split in ("fit", "report", "unseen", "dev"):
+    for split in ("fit", *HELD_OUT_SPLITS):
         part = data.subset(data.mask(split=split))
         if not part.cases:
             continue

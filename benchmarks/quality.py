@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from evalkit import FeatureSet, all_cases, evaluate, matches
+from evalkit import HELD_OUT_SPLITS, FeatureSet, all_cases, evaluate, matches
 from fit_ranking import features_for, fit, prepare
 
 from bot.services.mentor import MentorService
@@ -38,7 +38,7 @@ from knowledge.ranking import load_ranking_model
 from knowledge.retriever import HybridRetriever
 from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION, IndexRows
 
-SPLITS = ("report", "unseen", "dev")
+SPLITS = HELD_OUT_SPLITS
 
 
 def _without_rows(rows: IndexRows, kinds: set[str]) -> tuple[IndexRows, np.ndarray]:
@@ -205,8 +205,8 @@ def main() -> int:
     args = parser.parse_args()
     cases = all_cases()
     setup = prepare()
-    print("| variant (in-scope right / off-topic declined) | report | unseen | dev |")
-    print("|---|---|---|---|")
+    print("| variant (in-scope right / off-topic declined) | " + " | ".join(SPLITS) + " |")
+    print("|---" * (len(SPLITS) + 1) + "|")
     for name, rates in ranking_table(setup, cases):
         print(_row(name, rates), flush=True)
     if args.skip_product:
