@@ -49,11 +49,8 @@ def build_bot_services(
     guide reload (which replaces them) is picked up without rebuilding anything else.
     """
     engine = EngineHolder(loader)
-    progress = build_progress_services(sessionmaker, guide, clock)
-    services = BotServices(progress=progress, ask=AskService(engine), engine=engine)
-    if config_factory is not None:
-        services.config = config_factory(sessionmaker, guide, clock)
 
+    # The hooks look `services` up when they run (it is bound below, before any can run).
     async def faq_entries(guild_id: int) -> tuple[FaqOverride, ...]:
         config = services.config
         if config is None:
@@ -68,9 +65,15 @@ def build_bot_services(
     async def phase_of(guild_id: int, user_id: int) -> int | None:
         return await _phase_number(services, guild_id, user_id)
 
-    services.ask = AskService(
-        engine, phase_of=phase_of, faq_entries=faq_entries, record_unanswered=record_unanswered
+    services = BotServices(
+        progress=build_progress_services(sessionmaker, guide, clock),
+        ask=AskService(
+            engine, phase_of=phase_of, faq_entries=faq_entries, record_unanswered=record_unanswered
+        ),
+        engine=engine,
     )
+    if config_factory is not None:
+        services.config = config_factory(sessionmaker, guide, clock)
 
     async def reload() -> str:
         mentor: MentorService = await engine.reload()

@@ -226,24 +226,31 @@ class NudgeRepository:
         d = DigestDelivery
         g = GuildSettings
         newest = max(labels)
+        # Each guild's latest digest week among the candidates, joined once (a correlated
+        # subquery would be evaluated twice: in the result and in the week test).
         latest = (
-            select(func.max(d.iso_week))
-            .where(d.guild_id == g.guild_id, d.iso_week.in_(list(labels)))
-            .scalar_subquery()
+            select(d.guild_id, func.max(d.iso_week).label("week"))
+            .where(d.iso_week.in_(list(labels)))
+            .group_by(d.guild_id)
+            .subquery()
         )
         channel = func.coalesce(g.digest_channel_id, g.nudge_channel_id)
-        stmt = select(
-            g.guild_id,
-            g.timezone,
-            g.nudge_weekday,
-            g.nudge_hour,
-            channel,
-            g.leaderboard_enabled,
-            latest,
-        ).where(
-            channel.is_not(None),
-            scope.where(g.guild_id),
-            or_(latest.is_(None), latest < newest),
+        stmt = (
+            select(
+                g.guild_id,
+                g.timezone,
+                g.nudge_weekday,
+                g.nudge_hour,
+                channel,
+                g.leaderboard_enabled,
+                latest.c.week,
+            )
+            .outerjoin(latest, latest.c.guild_id == g.guild_id)
+            .where(
+                channel.is_not(None),
+                scope.where(g.guild_id),
+                or_(latest.c.week.is_(None), latest.c.week < newest),
+            )
         )
         return [
             DigestCandidate(int(a), tz, int(wd), int(hr), int(ch), bool(lb), last)
