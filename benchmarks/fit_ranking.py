@@ -1,8 +1,9 @@
-"""Fit the ranking and answer models on the fit part and write `knowledge/ranking.json`.
+"""Fit the query adapter, the ranking and the answer models; write `knowledge/ranking.json`.
 
     .venv/bin/python benchmarks/fit_ranking.py [--dry-run]
 
-Fits only on questions marked `"split": "fit"` (the fit part of
+First fits the query adapter on the guide's banked questions (no labelled set), then fits
+only on questions marked `"split": "fit"` (the fit part of
 `benchmarks/learner_questions.jsonl` and all of `benchmarks/questions.jsonl`); prints the
 rates on the fit part, and on the report part, the unseen check set and the shared dev set,
 which are never fitted on.
@@ -13,12 +14,12 @@ weights' hash is part of the index manifest, so the engine notices a new file.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 from evalkit import (
     HELD_OUT_SPLITS,
     RUNNER_UP_GAP,
@@ -27,6 +28,7 @@ from evalkit import (
     compute_features,
     evaluate,
     fit_answer_model,
+    fit_query_adapter,
     fit_ranker,
 )
 
@@ -38,7 +40,14 @@ from knowledge.content import BUNDLED_GUIDE_DIR, load_guide
 from knowledge.engine import build_expander, load_embedder
 from knowledge.features import QUESTION_FEATURES, FeatureBuilder
 from knowledge.query import QueryExpander
-from knowledge.ranking import RANKING_FILE, LinearModel, RankingModel, load_ranking_model
+from knowledge.ranking import (
+    ADAPTER_NAME,
+    RANKING_FILE,
+    LinearModel,
+    RankingModel,
+    load_ranking_model,
+    save_ranking_model,
+)
 from knowledge.store import IndexStore, index_rows
 
 
@@ -61,10 +70,17 @@ def prepare(expander_for=build_expander, index_dir: Path | None = None):
     return chunks, rows, embedder, vectors, expander, builder
 
 
-def features_for(cases, embedder, vectors, expander, builder) -> FeatureSet:
+def features_for(cases, embedder, vectors, expander, builder, adapter=None) -> FeatureSet:
     return compute_features(
-        cases, builder, embedder.embed, vectors, expander.expand, clean_question
+        cases, builder, embedder.embed, vectors, expander.expand, clean_question, adapter
     )
+
+
+def query_adapter(rows, vectors) -> np.ndarray:
+    """The adapter fitted on this index's banked questions, rounded as it is shipped."""
+    matrix = np.asarray(vectors.vectors(), np.float32)
+    fitted = fit_query_adapter(matrix, rows.chunk_ids, rows.kinds)
+    return fitted.astype(np.float16).astype(np.float32)
 
 
 def fit(
@@ -73,16 +89,20 @@ def fit(
     runner_up_gap: float = RUNNER_UP_GAP,
     answer_active: Iterable[str] = QUESTION_FEATURES,
     ranker: LinearModel | None = None,
+    adapter: np.ndarray | None = None,
     **kwargs,
 ) -> RankingModel:
     """Both models on the fit part; with `ranker`, that ranker is kept and only the answer
-    model and its threshold are fitted."""
+    model and its threshold are fitted. `adapter`: the query adapter `data` was built with,
+    shipped with the weights."""
     fit_part = data.subset(data.mask(split="fit"))
     ranker = ranker or fit_ranker(fit_part, **kwargs)
     answer, threshold = fit_answer_model(
         fit_part, ranker, runner_up_gap=runner_up_gap, active=answer_active
     )
-    return RankingModel(ranker, answer, threshold, digest="", runner_up_gap=runner_up_gap)
+    return RankingModel(
+        ranker, answer, threshold, digest="", runner_up_gap=runner_up_gap, adapter=adapter
+    )
 
 
 def report(data: FeatureSet, model: RankingModel) -> None:
@@ -109,13 +129,19 @@ def main() -> int:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    _, _, embedder, vectors, expander, builder = prepare()
-    data = features_for(all_cases(), embedder, vectors, expander, builder)
-    model = fit(data, ranker=load_ranking_model().ranker if args.answer_only else None)
+    _, rows, embedder, vectors, expander, builder = prepare()
+    shipped = load_ranking_model() if args.answer_only else None
+    if shipped is not None:
+        adapter = shipped.adapter
+    else:
+        print("fitting the query adapter on the banked questions ...", flush=True)
+        adapter = query_adapter(rows, vectors)
+    data = features_for(all_cases(), embedder, vectors, expander, builder, adapter)
+    model = fit(data, ranker=shipped.ranker if shipped else None, adapter=adapter)
     report(data, model)
     if not args.dry_run:
-        args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
+        save_ranking_model(model, args.out)
+        print(f"wrote {args.out}" + (f" and {ADAPTER_NAME}" if adapter is not None else ""))
     return 0
 
 

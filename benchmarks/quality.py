@@ -9,7 +9,8 @@ written after the models were fitted) and on the shared dev set (none is ever fi
   refitted from scratch, the base every ablation is compared with;
 - **BM25 only** / **dense only**: the guide's section rows alone (no anticipated questions,
   no query normalisation), one score, one threshold fitted on the fit part;
-- **product without X**: one technique turned off, the rest refitted.
+- **product without X**: one technique turned off, the rest refitted (a variant without some
+  index rows refits the query adapter on the rows it keeps).
 Then the product itself through `MentorService` (real composed answers, as `score.py`
 judges them), with and without quoting a close runner-up and answering two-part questions
 in two sections. Finally the cost of each stage per question. Prints figures; asserts
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from evalkit import HELD_OUT_SPLITS, FeatureSet, all_cases, evaluate, matches
-from fit_ranking import features_for, fit, prepare
+from fit_ranking import features_for, fit, prepare, query_adapter
 
 from bot.services.mentor import MentorService
 from bot.services.mentor_text import clean_question
@@ -50,6 +51,17 @@ def _without_rows(rows: IndexRows, kinds: set[str]) -> tuple[IndexRows, np.ndarr
         tuple(t for t, m in zip(rows.texts, keep, strict=True) if m),
     )
     return kept, np.flatnonzero(keep)
+
+
+class _KeptRows:
+    """The row vectors a variant keeps, for fitting its own adapter."""
+
+    def __init__(self, inner, rows: np.ndarray) -> None:
+        self._inner = inner
+        self._rows = rows
+
+    def vectors(self) -> np.ndarray:
+        return self._inner.vectors()[self._rows]
 
 
 class _SubsetIndex:
@@ -93,6 +105,20 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
     chunks, rows, embedder, vectors, expander, _ = setup
     glossary = load_glossary()
     nothing = QueryExpander(glossary, ordinals=False, abbreviations=False)
+    shipped = load_ranking_model()
+    adapters: dict[frozenset[str], np.ndarray] = {}
+
+    def adapter_without(drop_rows: set[str]) -> np.ndarray:
+        """The shipped adapter, or one refitted on the rows a variant keeps (an adapter
+        fitted on the anticipated questions would smuggle them into "without" them)."""
+        key = frozenset(drop_rows)
+        if key not in adapters:
+            if drop_rows:
+                kept, kept_index = _without_rows(rows, drop_rows)
+                adapters[key] = query_adapter(kept, _KeptRows(vectors, kept_index))
+            else:
+                adapters[key] = shipped.adapter
+        return adapters[key]
 
     def variant(
         expand: QueryExpander,
@@ -105,7 +131,8 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
         b = FeatureBuilder(
             chunks, kept, topicless=sorted(glossary.topicless_words), american=american
         )
-        data = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), expand, b)
+        adapter = adapter_without(drop_rows)
+        data = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), expand, b, adapter)
         model = fit(data, active=active)
         return {s: evaluate(data.subset(data.mask(split=s)), model) for s in SPLITS}
 
@@ -114,14 +141,13 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
     b = FeatureBuilder(chunks, kept, topicless=sorted(glossary.topicless_words))
     base = features_for(cases, embedder, _SubsetIndex(vectors, kept_index), nothing, b)
     corrector = expander._corrector
-    product = features_for(cases, embedder, vectors, expander, setup[5])
+    product = features_for(cases, embedder, vectors, expander, setup[5], shipped.adapter)
     own_sets = product.mask() & np.array([c.ranking for c in product.cases])
 
     def refit(data: FeatureSet = product, **options: object) -> dict[str, dict[str, float]]:
         model = fit(data, **options)
         return {s: evaluate(product.subset(product.mask(split=s)), model) for s in SPLITS}
 
-    shipped = load_ranking_model()
     return [
         (
             "product, shipped weights",
@@ -157,6 +183,10 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
         ),
         ("without quoting a close runner-up", refit(runner_up_gap=0.0)),
         ("without the answer-fit set", refit(product.subset(own_sets))),
+        (
+            "without the query adapter",
+            refit(active=tuple(n for n in SECTION_FEATURES if not n.startswith("adapted_"))),
+        ),
     ]
 
 
@@ -184,7 +214,13 @@ def stage_costs(retriever: HybridRetriever, questions: list[str]) -> dict[str, f
         t1 = time.perf_counter()
         vector = embedder.embed([expanded + " "])[0]  # a fresh string: no cache hit
         t2 = time.perf_counter()
-        f = retriever.features.build(expanded, retriever._vectors.row_scores(vector), set())
+        adapted = retriever.model.adapt(vector)
+        f = retriever.features.build(
+            expanded,
+            retriever._vectors.row_scores(vector),
+            set(),
+            None if adapted is None else retriever._vectors.row_scores(adapted),
+        )
         t3 = time.perf_counter()
         scores = retriever.model.section_scores(f.matrix)
         np.argsort(-scores)

@@ -43,6 +43,12 @@ SECTION_FEATURES = (
     "rank_bm25",  # 1 / (1 + rank) by BM25 over text and questions
     "kind_faq",
     "kind_roadmap",
+    # The four dense views again, for the question's vector mapped by the fitted query
+    # adapter (`knowledge/ranking.py`); without an adapter they repeat the plain ones.
+    "adapted_text",
+    "adapted_question",
+    "adapted_question_2",
+    "adapted_title",
 )
 QUESTION_FEATURES = (
     "top_score",  # the ranking model's score of the best section
@@ -162,7 +168,8 @@ class FeatureBuilder:
     def content_terms(self, text: str) -> list[str]:
         return [t for t in self.text_lexical.terms(text) if t not in self._topicless]
 
-    def build(self, query: str, row_scores: np.ndarray, named_phases: set[int]) -> SectionFeatures:
+    def _dense_views(self, row_scores: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per section: text cosine, best question cosine, mean of the two best, heading."""
         n = len(self.chunks)
         dense_text = row_scores[self._text_row]
         dense_title = row_scores[self._title_row]
@@ -180,6 +187,21 @@ class FeatureBuilder:
             second = np.where(second < -0.5, best, second)
             dense_question = np.where(self._has_questions, best, dense_text)
             dense_question_2 = np.where(self._has_questions, (best + second) / 2, dense_text)
+        return dense_text, dense_question, dense_question_2, dense_title
+
+    def build(
+        self,
+        query: str,
+        row_scores: np.ndarray,
+        named_phases: set[int],
+        adapted_scores: np.ndarray | None = None,
+    ) -> SectionFeatures:
+        """`row_scores`: the question's cosine to every row; `adapted_scores`: the same for
+        its adapted vector (None: no adapter, the adapted views repeat the plain ones)."""
+        n = len(self.chunks)
+        views = self._dense_views(row_scores)
+        dense_text, dense_question, dense_question_2, dense_title = views
+        adapted = views if adapted_scores is None else self._dense_views(adapted_scores)
         terms = self.text_lexical.terms(query)
         content = [t for t in terms if t not in self._topicless]
         bm_text = self.text_lexical.scores(terms)
@@ -228,6 +250,7 @@ class FeatureBuilder:
                 _reciprocal_rank(lexical),
                 self._kind_faq,
                 self._kind_roadmap,
+                *adapted,
             ],
             axis=1,
         ).astype(np.float32)

@@ -12,11 +12,16 @@ scikit-learn at run time would cost more start-up than the whole answer engine.
   guide answers when the probability reaches `threshold`, which the fit chose to maximise
   the sum of the two rates (in scope answered right, off topic declined) on the fit part.
 - `runner_up_gap`: how close the second section must score for the answer to quote it too.
+- The **query adapter** (`knowledge/query_adapter.npy`, named with its hash in the weights
+  file) is a square matrix fitted on the guide's question banks: the question's vector,
+  mapped by it, lies nearer the rows of the section that answers it. The ranker reads the
+  dense views of both vectors (`adapted_*` features); one matrix-vector product per question.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,7 @@ import numpy as np
 from knowledge.features import QUESTION_FEATURES, SECTION_FEATURES
 
 RANKING_FILE = Path(__file__).resolve().parent / "ranking.json"
+ADAPTER_NAME = "query_adapter.npy"  # beside the weights file
 
 
 class RankingModelError(ValueError):
@@ -42,7 +48,7 @@ class LinearModel:
         return matrix @ self.weights + self.bias
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RankingModel:
     ranker: LinearModel
     answer: LinearModel
@@ -52,6 +58,17 @@ class RankingModel:
     # best (a listwise score: the runner-up is then at least e^-gap as likely to be the
     # right one). 0 quotes one section only.
     runner_up_gap: float = 0.0
+    # (dimension, dimension) float32, or None: the adapted features repeat the plain ones.
+    adapter: np.ndarray | None = None
+
+    def adapt(self, vector: np.ndarray) -> np.ndarray | None:
+        """The question's unit vector mapped by the adapter, renormalised (None: no adapter,
+        or one fitted for another embedding size)."""
+        if self.adapter is None or self.adapter.shape[0] != vector.shape[-1]:
+            return None
+        mapped = vector @ self.adapter
+        norm = float(np.linalg.norm(mapped))
+        return (mapped / norm if norm > 0 else mapped).astype(np.float32)
 
     def section_scores(self, matrix: np.ndarray) -> np.ndarray:
         return self.ranker.apply(matrix)
@@ -61,12 +78,32 @@ class RankingModel:
         return float(1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0))))
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "ranker": _model_json(self.ranker),
             "answer": _model_json(self.answer),
             "threshold": self.threshold,
             "runner_up_gap": self.runner_up_gap,
         }
+        if self.adapter is not None:
+            digest = hashlib.sha256(adapter_bytes(self.adapter)).hexdigest()
+            data["query_adapter"] = {"file": ADAPTER_NAME, "sha256": digest}
+        return data
+
+
+def adapter_bytes(matrix: np.ndarray) -> bytes:
+    """The adapter as shipped: a float16 .npy (half the size; its rounding, about 2e-4, is
+    far below anything the ranker can tell apart)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(matrix, dtype=np.float16), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def save_ranking_model(model: RankingModel, path: Path | None = None) -> None:
+    """The weights file and, beside it, the adapter it names."""
+    path = Path(path or RANKING_FILE)
+    if model.adapter is not None:
+        path.with_name(ADAPTER_NAME).write_bytes(adapter_bytes(model.adapter))
+    path.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
 
 
 def _model_json(model: LinearModel) -> dict[str, object]:
@@ -91,7 +128,9 @@ def _model(data: object, names: tuple[str, ...], what: str) -> LinearModel:
     return LinearModel(names, vector, float(data.get("bias", 0.0)))
 
 
-def model_from_json(data: dict[str, object], digest: str = "") -> RankingModel:
+def model_from_json(
+    data: dict[str, object], digest: str = "", adapter: np.ndarray | None = None
+) -> RankingModel:
     threshold = data.get("threshold")
     if not isinstance(threshold, int | float):
         raise RankingModelError("the weights file has no answer threshold")
@@ -101,7 +140,38 @@ def model_from_json(data: dict[str, object], digest: str = "") -> RankingModel:
         threshold=float(threshold),
         digest=digest,
         runner_up_gap=_gap(data.get("runner_up_gap", 0.0)),
+        adapter=adapter,
     )
+
+
+def _load_adapter(entry: object, directory: Path) -> np.ndarray | None:
+    """The adapter the weights file names, checked against its recorded hash: weights fitted
+    with one adapter are wrong with another, so a mismatch is refused, not ignored."""
+    if entry is None:
+        return None
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("file"), str)
+        or not isinstance(entry.get("sha256"), str)
+    ):
+        raise RankingModelError("query_adapter must name a file and its sha256")
+    path = directory / Path(entry["file"]).name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RankingModelError(f"cannot read the query adapter {path}: {exc}") from exc
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        raise RankingModelError(
+            f"the query adapter {path} is not the one the weights were fitted with "
+            "(sha256 differs); refit with benchmarks/fit_ranking.py"
+        )
+    try:
+        matrix = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise RankingModelError(f"the query adapter {path} is not a .npy array: {exc}") from exc
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not matrix.size:
+        raise RankingModelError(f"the query adapter {path} must be a square matrix")
+    return matrix.astype(np.float32)
 
 
 def _gap(value: object) -> float:
@@ -122,4 +192,6 @@ def load_ranking_model(path: Path | None = None) -> RankingModel:
         raise RankingModelError(f"the ranking weights {path} are not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise RankingModelError(f"the ranking weights {path} must be a JSON object")
-    return model_from_json(data, hashlib.sha256(raw).hexdigest())
+    adapter = _load_adapter(data.get("query_adapter"), path.parent)
+    # The weights file records the adapter's hash, so its digest covers both files.
+    return model_from_json(data, hashlib.sha256(raw).hexdigest(), adapter)

@@ -2,9 +2,10 @@
 
 The question is normalised (ordinals, glossary, typos: `knowledge/query.py`), embedded once,
 and compared with every row of the dense index (section texts, headings and the questions
-each section answers). Per-section evidence (`knowledge/features.py`) is weighed by a linear
-model fitted offline (`knowledge/ranking.py`), and a second fitted model gives the
-probability that the best section really answers the question. The guide is small, so
+each section answers), as it is and as mapped by the fitted query adapter. Per-section
+evidence (`knowledge/features.py`) is weighed by a linear model fitted offline
+(`knowledge/ranking.py`), and a second fitted model gives the probability that the best
+section really answers the question. The guide is small, so
 every section is scored by every view; no candidate cut-off can hide the right one.
 
 History: a hand-set `cosine + 0.1 × BM25 / max` fusion reached 0.79 top-1 on the report
@@ -150,7 +151,11 @@ class HybridRetriever:
             vector = self._embedder.embed([expanded])[0]
         named = {int(n) for n in _NAMED_PHASE.findall(expanded)}
         row_scores = self._vectors.row_scores(vector, limit=DENSE_CANDIDATES)
-        features = self.features.build(expanded, row_scores, named)
+        adapted = self._model.adapt(vector)
+        adapted_scores = (
+            None if adapted is None else self._vectors.row_scores(adapted, limit=DENSE_CANDIDATES)
+        )
+        features = self.features.build(expanded, row_scores, named, adapted_scores)
         scores = self._model.section_scores(features.matrix)
         if phase is not None and scores.size:
             spread = float(scores.max() - scores.min()) or 1.0

@@ -41,6 +41,7 @@ def test_a_built_wheel_installed_in_a_fresh_venv_answers(tmp_path, onnx_export_d
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "knowledge/glossary.yaml" in names
     assert "knowledge/ranking.json" in names
+    assert "knowledge/query_adapter.npy" in names
     assert "knowledge/guide/questions.yaml" in names
     assert "knowledge/guide/out_of_scope.yaml" in names
     assert "knowledge/guide/10-faq.md" in names

@@ -255,3 +255,39 @@ def test_row_scores_can_be_limited_to_the_nearest_rows():
 def test_empty_vector_index_finds_nothing():
     index = VectorIndex.build(np.array([], dtype=np.int64), np.zeros((0, 4), np.float32))
     assert index.search(np.ones(4, np.float32), k=3) == []
+
+
+def test_adapted_views_repeat_the_plain_ones_without_an_adapter():
+    retriever = retriever_for(twin_guide(), {0: ["weekly study plan?"]})
+    scores = retriever._vectors.row_scores(_embed("study plan"))
+    matrix = retriever.features.build("study plan", scores, set()).matrix
+    for plain in ("text", "question", "question_2", "title"):
+        adapted = matrix[:, SECTION_FEATURES.index(f"adapted_{plain}")]
+        assert adapted.tolist() == matrix[:, SECTION_FEATURES.index(f"dense_{plain}")].tolist()
+
+
+def test_the_adapter_moves_the_question_towards_another_section():
+    """An adapter that maps a salary question onto the study-plan text makes a ranker that
+    weighs only the adapted view choose the study plan; unadapted, the salary section."""
+    docs = [
+        parse_document(slug, f"---\ntitle: {title}\nphase: null\nkind: faq\n---\n{body}")
+        for slug, title, body in (
+            ("a-plan", "Plan", "## Study plan\n\nMake a weekly study plan and keep it.\n"),
+            ("b-pay", "Pay", "## Salary\n\nEntry salaries for engineers start high.\n"),
+        )
+    ]
+    chunks = chunk_documents(docs)
+    question = "what salary do engineers start on"
+    weights = np.zeros(len(SECTION_FEATURES), np.float32)
+    weights[SECTION_FEATURES.index("adapted_text")] = 10.0
+    plain = dense_model()
+    adapted_only = RankingModel(LinearModel(SECTION_FEATURES, weights), plain.answer, 0.5, "a")
+    retriever = retriever_for(chunks, model=adapted_only)
+    assert retriever.search(question).best.chunk.section == "Salary"  # no adapter: plain view
+
+    q = retriever.embed_queries([question])[0]
+    plan_text = retriever._vectors.vectors()[retriever.features._text_row[0]]
+    adapter = (0.05 * np.eye(len(q)) + np.outer(q, plan_text)).astype(np.float32)
+    moved = RankingModel(adapted_only.ranker, plain.answer, 0.5, "a", adapter=adapter)
+    retriever = retriever_for(chunks, model=moved)
+    assert retriever.search(question).best.chunk.section == "Study plan"
