@@ -33,6 +33,17 @@ def test_abbreviations_next_to_a_slash_and_multi_word_forms(expander):
     assert "computer science" in expander.expand("do i need a comp sci degree")
 
 
+def test_cv_is_computer_vision_except_where_it_is_the_resume(expander):
+    assert expander.expand("cv or nlp for jobs?") == (
+        "computer vision or natural language processing for jobs?"
+    )
+    assert expander.expand("a good cv portfolio project") == (
+        "a good computer vision portfolio project"
+    )
+    assert expander.expand("a gap in my CV") == "a gap in my resume"
+    assert expander.expand("should kaggle go on my  cv") == "should kaggle go on my resume"
+
+
 def test_an_abbreviation_hyphenated_to_a_letter_is_part_of_another_term(expander):
     assert expander.expand("is k-nn still used") == "is k-nn still used"
     assert expander.expand("nn basics") == "neural network basics"
