@@ -59,12 +59,8 @@ def test_a_two_part_question_answers_both_parts_and_cites_both(mentor):
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param(
-            "How do I negotiate my first ML engineer job offer?",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known gap: still answered from the salary FAQ"
-            ),
-        ),
+        "How do I negotiate my first ML engineer job offer?",
+        "how to negotiate salary as a junior mle",
         "How many interview rounds does Google have for ML engineers?",
         "which javascript framework should i learn for frontend jobs?",
     ],
@@ -80,6 +76,8 @@ def test_near_domain_questions_the_guide_does_not_cover_are_declined(mentor, que
         ("whats the best pyhton book for begginers", r"Crash Course|Automate the Boring"),
         ("stats/prob topics for ml?", r"Bayes|distribution"),
         ("feature stores?", r"Feast|Tecton"),
+        # The salary question beside the declined negotiation ones above.
+        ("whats a typical entry level mle salary", r"130K"),
     ],
 )
 def test_learner_phrasings_reach_the_right_fact(mentor, question, must_match):
