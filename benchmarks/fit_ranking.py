@@ -76,10 +76,10 @@ def features_for(cases, embedder, vectors, expander, builder, adapter=None) -> F
     )
 
 
-def query_adapter(rows, vectors) -> np.ndarray:
-    """The adapter fitted on this index's banked questions, rounded as it is shipped."""
-    matrix = np.asarray(vectors.vectors(), np.float32)
-    fitted = fit_query_adapter(matrix, rows.chunk_ids, rows.kinds)
+def query_adapter(rows, matrix: np.ndarray) -> np.ndarray:
+    """The adapter fitted on the banked questions of `rows` (their vectors: `matrix`),
+    rounded as it is shipped."""
+    fitted = fit_query_adapter(np.asarray(matrix, np.float32), rows.chunk_ids, rows.kinds)
     return fitted.astype(np.float16).astype(np.float32)
 
 
@@ -135,7 +135,7 @@ def main() -> int:
         adapter = shipped.adapter
     else:
         print("fitting the query adapter on the banked questions ...", flush=True)
-        adapter = query_adapter(rows, vectors)
+        adapter = query_adapter(rows, vectors.vectors())
     data = features_for(all_cases(), embedder, vectors, expander, builder, adapter)
     model = fit(data, ranker=shipped.ranker if shipped else None, adapter=adapter)
     report(data, model)

@@ -53,17 +53,6 @@ def _without_rows(rows: IndexRows, kinds: set[str]) -> tuple[IndexRows, np.ndarr
     return kept, np.flatnonzero(keep)
 
 
-class _KeptRows:
-    """The row vectors a variant keeps, for fitting its own adapter."""
-
-    def __init__(self, inner, rows: np.ndarray) -> None:
-        self._inner = inner
-        self._rows = rows
-
-    def vectors(self) -> np.ndarray:
-        return self._inner.vectors()[self._rows]
-
-
 class _SubsetIndex:
     """The dense index seen through a subset of its rows (for variants without some)."""
 
@@ -115,7 +104,7 @@ def ranking_table(setup, cases) -> list[tuple[str, dict[str, dict[str, float]]]]
         if key not in adapters:
             if drop_rows:
                 kept, kept_index = _without_rows(rows, drop_rows)
-                adapters[key] = query_adapter(kept, _KeptRows(vectors, kept_index))
+                adapters[key] = query_adapter(kept, vectors.vectors()[kept_index])
             else:
                 adapters[key] = shipped.adapter
         return adapters[key]

@@ -34,6 +34,7 @@ from evalkit import (
     all_cases,
     fit_query_adapter,
     matches,
+    normalise_rows,
 )
 from fit_ranking import fit, prepare, report
 
@@ -41,11 +42,6 @@ from bot.services.mentor_text import clean_question
 from knowledge.store import ROW_OUT_OF_SCOPE, ROW_QUESTION
 
 PLAIN = tuple(n for n in SECTION_FEATURES if not n.startswith("adapted_"))
-
-
-def adapt(vectors: np.ndarray, w: np.ndarray) -> np.ndarray:
-    mapped = vectors @ w
-    return (mapped / np.linalg.norm(mapped, axis=1, keepdims=True)).astype(np.float32)
 
 
 def dense_first(
@@ -77,7 +73,7 @@ def main() -> int:
     cases = all_cases()
     queries = [expander.expand(clean_question(c.q)) for c in cases]
     raw = embedder.embed(queries)
-    adapted = adapt(raw, w)
+    adapted = normalise_rows(raw @ w)
     texts = [f"{c.text}\n{c.title} › {c.section}" for c in chunks]
     labels = np.array([[c.kind == "in" and matches(c, t) for t in texts] for c in cases])
     split = np.array([c.split for c in cases])

@@ -15,6 +15,7 @@ part of `benchmarks/learner_questions.jsonl`; reciprocal rank fusion did worse t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from knowledge.ranking import RankingModel
 from knowledge.store import IndexRows
 from knowledge.vector_index import VectorIndex
 
+log = logging.getLogger(__name__)
 _NAMED_PHASE = re.compile(NAMED_PHASE_PATTERN, re.IGNORECASE)
 # Prefers the asker's phase when two sections are this close (as a share of the spread of
 # the question's scores): a tie-breaker, far smaller than a right/wrong gap.
@@ -99,6 +101,15 @@ class HybridRetriever:
         self._vectors = vectors
         self._embedder = embedder
         self._model = model
+        if model.adapter is not None and model.adapter.shape[0] != vectors.dimension:
+            # The adapted features then repeat the plain ones: the weights still apply, but
+            # they were fitted for the bundled model's vectors, not these.
+            log.warning(
+                "the query adapter is %d-dimensional and the index %d: it is not used "
+                "(the ranking weights were fitted for another embedding model)",
+                model.adapter.shape[0],
+                vectors.dimension,
+            )
         self.expander = expander or QueryExpander()
         self.features = FeatureBuilder(
             self.chunks,

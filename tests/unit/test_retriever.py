@@ -291,3 +291,12 @@ def test_the_adapter_moves_the_question_towards_another_section():
     moved = RankingModel(adapted_only.ranker, plain.answer, 0.5, "a", adapter=adapter)
     retriever = retriever_for(chunks, model=moved)
     assert retriever.search(question).best.chunk.section == "Study plan"
+
+
+def test_an_adapter_for_another_embedding_size_is_not_used_and_says_so(caplog):
+    plain = dense_model()
+    wrong = RankingModel(plain.ranker, plain.answer, 0.5, "w", adapter=np.eye(3, dtype=np.float32))
+    with caplog.at_level("WARNING", logger="knowledge.retriever"):
+        retriever = retriever_for(twin_guide(), model=wrong)
+    assert "not used" in caplog.text
+    assert retriever.search("weekly study plan").best is not None
